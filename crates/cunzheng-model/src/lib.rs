@@ -81,21 +81,23 @@ pub enum ItemSource {
         archive_sha256: String,
         /// Index of the entry in the archive's central directory.
         index: u64,
-        /// The entry name exactly as stored (may be unsafe: it is never used as a path).
+        /// The entry name as stored, decoded (UTF-8, or GB18030 when the bytes are not
+        /// UTF-8). It may be unsafe (`../x`, `/etc/x`): it is never used as a path.
         name: String,
+        /// The raw name bytes in hex when they were not UTF-8 (so the decoding can be checked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name_raw_hex: Option<String>,
     },
 }
 
-/// File metadata as observed at acquisition. Recorded, never trusted: any of it can be forged
-/// and some of it (access time) changes by reading.
+/// File metadata as observed at acquisition. Recorded, never trusted: any of it can be forged.
+/// Access time is not recorded: reading the file to preserve it changes it, so two acquisitions
+/// of the same file would disagree.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedMeta {
     /// Last modification time, RFC 3339 UTC with nanoseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
-    /// Last access time, RFC 3339 UTC.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accessed: Option<String>,
     /// Inode change time, RFC 3339 UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<String>,
@@ -120,7 +122,8 @@ pub struct ObservedMeta {
     pub crc32: Option<String>,
 }
 
-/// Something found while acquiring that was not preserved as bytes, and why.
+/// Something found while acquiring that was not preserved as bytes, and why; or (as a notice)
+/// something about a preserved item that a reader must know, such as an unsafe archive name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     /// Where it was found (a path, or `archive#N:name` for archive entries).

@@ -1,0 +1,725 @@
+//! Acquisition: copying files, folders and zip archives into the staging area, bit for bit,
+//! hashing them on the way, and recording everything that was found, including what could not
+//! be preserved and why.
+//!
+//! Inputs are hostile. Links are recorded and never followed; special files are recorded and
+//! never opened; zip entry names are recorded and never used as paths (storage is by content
+//! hash), and decompression is capped per archive so that a zip bomb cannot fill the disk.
+
+use crate::error::{CaseError, Result};
+use crate::layout::Layout;
+use cunzheng_model::{Digests, EvidenceItem, ItemSource, ObservedMeta, Skipped};
+use cunzheng_seal::hash::hash_copy;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Receives progress of long work. The case crate draws nothing itself.
+pub trait Progress: Sync {
+    /// A phase starts with `total` units of work (bytes or files).
+    fn begin(&self, _phase: &str, _total: u64) {}
+    /// `n` more units are done.
+    fn advance(&self, _n: u64) {}
+    /// The phase is over.
+    fn end(&self) {}
+}
+
+/// Progress that goes nowhere.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Safety limits for archives.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How deep archives inside archives are opened.
+    pub max_archive_depth: u32,
+    /// Most entries read from one archive.
+    pub max_entries: u64,
+    /// Decompressed bytes allowed per archive: `ratio × archive size + slack`.
+    pub ratio: u64,
+    /// See `ratio`.
+    pub slack: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_archive_depth: 4,
+            max_entries: 1_000_000,
+            ratio: 200,
+            slack: 256 << 20,
+        }
+    }
+}
+
+/// Everything one `add` found.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Acquisition {
+    /// Path arguments as given.
+    pub arguments: Vec<String>,
+    /// Preserved originals, numbered.
+    pub items: Vec<EvidenceItem>,
+    /// What was found and not preserved.
+    pub skipped: Vec<Skipped>,
+    /// Facts about preserved items a reader must know (e.g. unsafe archive names).
+    pub notices: Vec<Skipped>,
+}
+
+impl Acquisition {
+    /// Whether something that should have been preserved could not be read (as opposed to
+    /// links and special files, which are recorded by design).
+    pub fn is_incomplete(&self) -> bool {
+        self.skipped.iter().any(|s| {
+            matches!(
+                s.what.as_str(),
+                "unreadable" | "corrupt" | "too_large" | "encrypted"
+            )
+        })
+    }
+}
+
+/// What is already known before this acquisition: next exhibit number, and the exhibit that
+/// first held each SHA-256.
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    /// The number the next item gets.
+    pub next_number: u64,
+    /// SHA-256 → first exhibit number.
+    pub first_by_sha: HashMap<String, u64>,
+}
+
+/// A file found by the walk, to be copied.
+struct Found {
+    argument: String,
+    path: PathBuf,
+}
+
+/// The result of copying one file into staging.
+struct Copied {
+    digests: Digests,
+    size: u64,
+    observed: ObservedMeta,
+}
+
+/// Acquires `inputs` into the staging area of `layout`.
+///
+/// Fails before copying anything if an argument does not exist or cannot be read at all; fails
+/// part-way only if the case itself cannot be written (full disk). Unreadable files inside
+/// folders and damaged archives are recorded in the result and the rest goes on.
+pub fn acquire(
+    layout: &Layout,
+    inputs: &[PathBuf],
+    known: &Known,
+    limits: &Limits,
+    progress: &dyn Progress,
+) -> Result<Acquisition> {
+    let mut acq = Acquisition::default();
+    let mut found = Vec::new();
+    for input in inputs {
+        let arg = input.to_string_lossy().into_owned();
+        check_argument(input)?;
+        acq.arguments.push(arg.clone());
+        walk(input, &arg, &mut found, &mut acq.skipped, 0);
+    }
+    fs::create_dir_all(layout.staged_objects())
+        .map_err(|e| CaseError::io("creating", layout.staged_objects(), e))?;
+    clean_temporaries(&layout.staged_objects());
+
+    let total: u64 = found
+        .iter()
+        .filter_map(|f| fs::symlink_metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
+    progress.begin("preserving", total);
+    let write_failed = AtomicBool::new(false);
+    let counter = AtomicU64::new(0);
+    let copies: Vec<io::Result<Copied>> = found
+        .par_iter()
+        .map(|f| copy_file(layout, &f.path, &write_failed, &counter, progress))
+        .collect();
+    progress.end();
+    if write_failed.load(Ordering::SeqCst) {
+        let err = copies
+            .into_iter()
+            .find_map(|c| c.err())
+            .unwrap_or_else(|| io::Error::other("write failed"));
+        return Err(CaseError::io("writing into", layout.staging(), err));
+    }
+
+    let mut state = Numbering {
+        next: known.next_number.max(1),
+        first_by_sha: known.first_by_sha.clone(),
+    };
+    for (f, copied) in found.into_iter().zip(copies) {
+        match copied {
+            Ok(c) => {
+                let source = ItemSource::File {
+                    argument: f.argument.clone(),
+                    path: f.path.to_string_lossy().into_owned(),
+                };
+                let item = state.item(c.digests, c.size, source, c.observed);
+                let (number, sha) = (item.number, item.digests.sha256.clone());
+                acq.items.push(item);
+                let staged = staged_or_sealed(layout, &sha);
+                if is_zip(&staged) {
+                    let budget = limits
+                        .ratio
+                        .saturating_mul(c.size)
+                        .saturating_add(limits.slack);
+                    let mut ctx = ArchiveCtx {
+                        layout,
+                        limits,
+                        budget,
+                        entries: 0,
+                    };
+                    ctx.extract(&staged, number, &sha, 1, &mut state, &mut acq)?;
+                }
+            }
+            Err(e) => acq.skipped.push(Skipped {
+                location: f.path.to_string_lossy().into_owned(),
+                what: "unreadable".into(),
+                reason: format!("could not be read: {e}"),
+                link_target: None,
+            }),
+        }
+    }
+    Ok(acq)
+}
+
+/// Refuses arguments that do not exist or cannot be opened, with advice.
+fn check_argument(input: &Path) -> Result<()> {
+    let meta = fs::symlink_metadata(input).map_err(|e| CaseError::Input {
+        path: input.to_owned(),
+        reason: match e.kind() {
+            io::ErrorKind::NotFound => "no such file or folder; check the path".into(),
+            io::ErrorKind::PermissionDenied => {
+                "permission denied; run as a user who may read it".into()
+            }
+            _ => e.to_string(),
+        },
+    })?;
+    let denied = |e: io::Error| CaseError::Input {
+        path: input.to_owned(),
+        reason: if e.kind() == io::ErrorKind::PermissionDenied {
+            "permission denied; run as a user who may read it, or copy it somewhere readable first"
+                .into()
+        } else {
+            e.to_string()
+        },
+    };
+    if meta.is_dir() {
+        fs::read_dir(input).map_err(denied)?;
+    } else if meta.is_file() {
+        File::open(input).map_err(denied)?;
+    }
+    Ok(())
+}
+
+/// Walks a path without following links, in name order, recording what is not a regular file.
+fn walk(path: &Path, arg: &str, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>, depth: u32) {
+    let loc = || path.to_string_lossy().into_owned();
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            skipped.push(skip(
+                loc(),
+                "unreadable",
+                format!("metadata unreadable: {e}"),
+            ));
+            return;
+        }
+    };
+    let ft = meta.file_type();
+    if ft.is_file() {
+        found.push(Found {
+            argument: arg.to_owned(),
+            path: path.to_owned(),
+        });
+    } else if ft.is_dir() {
+        // Bind mounts can make a tree cyclic without links; no real export nests this deep.
+        if depth > 256 {
+            skipped.push(skip(
+                loc(),
+                "unreadable",
+                "folder nesting deeper than 256".into(),
+            ));
+            return;
+        }
+        let mut names: Vec<PathBuf> = match fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+            Err(e) => {
+                skipped.push(skip(loc(), "unreadable", format!("folder unreadable: {e}")));
+                return;
+            }
+        };
+        names.sort();
+        for child in names {
+            walk(&child, arg, found, skipped, depth + 1);
+        }
+    } else if ft.is_symlink() {
+        let target = fs::read_link(path)
+            .map(|t| t.to_string_lossy().into_owned())
+            .ok();
+        skipped.push(Skipped {
+            location: loc(),
+            what: "symlink".into(),
+            reason:
+                "symbolic link recorded, not followed; add its target explicitly if it is evidence"
+                    .into(),
+            link_target: target,
+        });
+    } else {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if ft.is_fifo() {
+            "fifo"
+        } else if ft.is_socket() {
+            "socket"
+        } else if ft.is_block_device() {
+            "block_device"
+        } else if ft.is_char_device() {
+            "char_device"
+        } else {
+            "special"
+        };
+        skipped.push(skip(
+            loc(),
+            what,
+            "special file recorded, not read (it has no fixed content); image a device with a disk imager first".into(),
+        ));
+    }
+}
+
+fn skip(location: String, what: &str, reason: String) -> Skipped {
+    Skipped {
+        location,
+        what: what.into(),
+        reason,
+        link_target: None,
+    }
+}
+
+/// Removes temporaries left by an `add` that was killed.
+fn clean_temporaries(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with("tmp-") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Where the bytes of `sha` are: staged, or already sealed.
+fn staged_or_sealed(layout: &Layout, sha: &str) -> PathBuf {
+    let staged = layout.staged_objects().join(sha);
+    if staged.exists() {
+        staged
+    } else {
+        layout.path(&Layout::original_rel(sha))
+    }
+}
+
+/// Writes through to a file and remembers whether a write failed, so that a full disk (our
+/// fault to report) is told apart from an unreadable input (recorded, the rest goes on).
+struct FlagWriter<'a, W> {
+    inner: W,
+    failed: &'a AtomicBool,
+    progress: &'a dyn Progress,
+}
+
+impl<W: Write> Write for FlagWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        match &r {
+            Ok(n) => self.progress.advance(*n as u64),
+            Err(_) => self.failed.store(true, Ordering::SeqCst),
+        }
+        r
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner
+            .flush()
+            .inspect_err(|_| self.failed.store(true, Ordering::SeqCst))
+    }
+}
+
+/// Streams `reader` into a new staged object; returns digests and size.
+fn store_stream<R: Read + Send>(
+    layout: &Layout,
+    reader: R,
+    limit: Option<u64>,
+    write_failed: &AtomicBool,
+    counter: &AtomicU64,
+    progress: &dyn Progress,
+) -> io::Result<(Digests, u64)> {
+    let dir = layout.staged_objects();
+    let tmp = dir.join(format!(
+        "tmp-{}-{}",
+        std::process::id(),
+        counter.fetch_add(1, Ordering::Relaxed)
+    ));
+    let out = File::create(&tmp).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
+    let mut sink = FlagWriter {
+        inner: io::BufWriter::with_capacity(1 << 20, out),
+        failed: write_failed,
+        progress,
+    };
+    let result = hash_copy(reader, &mut sink, limit).and_then(|r| {
+        let file = sink
+            .inner
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
+        file.sync_all()
+            .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
+        Ok(r)
+    });
+    let (digests, size) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    let sealed = layout.path(&Layout::original_rel(&digests.sha256));
+    let staged = dir.join(&digests.sha256);
+    if sealed.exists() || staged.exists() {
+        let _ = fs::remove_file(&tmp);
+    } else {
+        fs::rename(&tmp, &staged).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
+        crate::fsio::make_read_only(&staged)?;
+    }
+    Ok((digests, size))
+}
+
+fn copy_file(
+    layout: &Layout,
+    path: &Path,
+    write_failed: &AtomicBool,
+    counter: &AtomicU64,
+    progress: &dyn Progress,
+) -> io::Result<Copied> {
+    let file = File::open(path)?;
+    // Metadata from the open handle, before reading: what was read is what was described.
+    let meta = file.metadata()?;
+    let observed = observed_meta(&meta);
+    let (digests, size) = store_stream(layout, file, None, write_failed, counter, progress)?;
+    Ok(Copied {
+        digests,
+        size,
+        observed,
+    })
+}
+
+fn observed_meta(meta: &fs::Metadata) -> ObservedMeta {
+    use std::os::unix::fs::MetadataExt;
+    let ts = |t: io::Result<std::time::SystemTime>| {
+        t.ok()
+            .and_then(|t| jiff::Timestamp::try_from(t).ok())
+            .map(crate::env::utc_text)
+    };
+    ObservedMeta {
+        modified: ts(meta.modified()),
+        changed: jiff::Timestamp::new(meta.ctime(), meta.ctime_nsec() as i32)
+            .ok()
+            .map(crate::env::utc_text),
+        created: ts(meta.created()),
+        mode: Some(format!("{:o}", meta.mode() & 0o7777)),
+        ..ObservedMeta::default()
+    }
+}
+
+/// Assigns exhibit numbers and notes duplicates.
+struct Numbering {
+    next: u64,
+    first_by_sha: HashMap<String, u64>,
+}
+
+impl Numbering {
+    fn item(
+        &mut self,
+        digests: Digests,
+        size: u64,
+        source: ItemSource,
+        observed: ObservedMeta,
+    ) -> EvidenceItem {
+        let number = self.next;
+        self.next += 1;
+        let first_seen_as = match self.first_by_sha.get(&digests.sha256) {
+            Some(&n) => Some(n),
+            None => {
+                self.first_by_sha.insert(digests.sha256.clone(), number);
+                None
+            }
+        };
+        EvidenceItem {
+            number,
+            stored_as: Layout::original_rel(&digests.sha256),
+            digests,
+            size,
+            source,
+            observed,
+            first_seen_as,
+        }
+    }
+}
+
+/// Zip files by their first bytes (local file header, or the end record of an empty archive).
+fn is_zip(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+}
+
+struct ArchiveCtx<'a> {
+    layout: &'a Layout,
+    limits: &'a Limits,
+    /// Decompressed bytes still allowed for the outermost archive (shared by nested ones).
+    budget: u64,
+    entries: u64,
+}
+
+impl ArchiveCtx<'_> {
+    fn extract(
+        &mut self,
+        path: &Path,
+        archive_no: u64,
+        archive_sha: &str,
+        depth: u32,
+        state: &mut Numbering,
+        acq: &mut Acquisition,
+    ) -> Result<()> {
+        let here = |extra: &str| format!("exhibit {archive_no}{extra}");
+        let file = File::open(path).map_err(|e| CaseError::io("reading", path, e))?;
+        let mut zip = match zip::ZipArchive::new(file) {
+            Ok(z) => z,
+            Err(e) => {
+                acq.skipped.push(skip(
+                    here(""),
+                    "corrupt",
+                    format!("looks like a zip archive but its directory cannot be read ({e}); the archive itself is preserved as it is"),
+                ));
+                return Ok(());
+            }
+        };
+        let write_failed = AtomicBool::new(false);
+        let counter = AtomicU64::new(0);
+        for i in 0..zip.len() {
+            let loc = |name: &str| here(&format!(" entry {i} `{name}`"));
+            self.entries += 1;
+            if self.entries > self.limits.max_entries {
+                acq.skipped.push(skip(
+                    here(""),
+                    "too_large",
+                    format!("more than {} entries; the rest were not extracted (the archive itself is preserved)", self.limits.max_entries),
+                ));
+                break;
+            }
+            let meta = match zip.by_index_raw(i) {
+                Ok(f) => EntryMeta::of(&f),
+                Err(e) => {
+                    acq.skipped.push(skip(
+                        loc("?"),
+                        "corrupt",
+                        format!("entry header unreadable: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            if meta.is_dir {
+                continue;
+            }
+            if meta.encrypted {
+                acq.skipped.push(skip(
+                    loc(&meta.name),
+                    "encrypted",
+                    "entry is password-protected; it stays inside the preserved archive".into(),
+                ));
+                continue;
+            }
+            if meta.is_symlink {
+                let mut target = String::new();
+                if let Ok(f) = zip.by_index(i) {
+                    let _ = f.take(4096).read_to_string(&mut target);
+                }
+                acq.skipped.push(Skipped {
+                    location: loc(&meta.name),
+                    what: "symlink".into(),
+                    reason: "link entry recorded, not followed".into(),
+                    link_target: Some(target),
+                });
+                continue;
+            }
+            let reader = match zip.by_index(i) {
+                Ok(r) => r,
+                Err(e) => {
+                    acq.skipped.push(skip(
+                        loc(&meta.name),
+                        "unsupported",
+                        format!("entry cannot be decompressed ({e}); it stays inside the preserved archive"),
+                    ));
+                    continue;
+                }
+            };
+            let stored = store_stream(
+                self.layout,
+                reader,
+                Some(self.budget),
+                &write_failed,
+                &counter,
+                &NoProgress,
+            );
+            if write_failed.load(Ordering::SeqCst) {
+                let e = stored
+                    .err()
+                    .unwrap_or_else(|| io::Error::other("write failed"));
+                return Err(CaseError::io("writing into", self.layout.staging(), e));
+            }
+            let (digests, size) = match stored {
+                Ok(r) => r,
+                Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+                    acq.skipped.push(skip(
+                        loc(&meta.name),
+                        "too_large",
+                        format!("decompression passed the safety limit for this archive ({} bytes): possible zip bomb; extraction stopped, the archive itself is preserved", self.budget),
+                    ));
+                    self.budget = 0;
+                    break;
+                }
+                Err(e) => {
+                    acq.skipped.push(skip(
+                        loc(&meta.name),
+                        "corrupt",
+                        format!(
+                            "entry data is damaged ({e}); it stays inside the preserved archive"
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            self.budget = self.budget.saturating_sub(size);
+            let source = ItemSource::ArchiveEntry {
+                archive: archive_no,
+                archive_sha256: archive_sha.to_owned(),
+                index: i as u64,
+                name: meta.name.clone(),
+                name_raw_hex: meta.name_raw_hex.clone(),
+            };
+            let item = state.item(digests, size, source, meta.observed.clone());
+            let (number, sha) = (item.number, item.digests.sha256.clone());
+            acq.items.push(item);
+            if !is_safe_entry_name(&meta.name) {
+                acq.notices.push(skip(
+                    loc(&meta.name),
+                    "unsafe_name",
+                    format!("entry name would escape a folder if extracted by name (zip-slip / absolute path); preserved by content as exhibit {number}, the name was never used as a path"),
+                ));
+            }
+            let staged = staged_or_sealed(self.layout, &sha);
+            if is_zip(&staged) {
+                if depth >= self.limits.max_archive_depth {
+                    acq.notices.push(skip(
+                        loc(&meta.name),
+                        "nested_archive",
+                        format!("archive nested deeper than {} levels: preserved as exhibit {number}, not opened", self.limits.max_archive_depth),
+                    ));
+                } else {
+                    self.extract(&staged, number, &sha, depth + 1, state, acq)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the central directory says about one entry.
+struct EntryMeta {
+    name: String,
+    name_raw_hex: Option<String>,
+    is_dir: bool,
+    is_symlink: bool,
+    encrypted: bool,
+    observed: ObservedMeta,
+}
+
+impl EntryMeta {
+    fn of<R: Read + ?Sized>(f: &zip::read::ZipFile<'_, R>) -> Self {
+        let raw = f.name_raw();
+        let (name, name_raw_hex) = match std::str::from_utf8(raw) {
+            Ok(s) => (s.to_owned(), None),
+            // Chinese Windows archivers write GBK names without the UTF-8 flag.
+            Err(_) => (
+                encoding_rs::GB18030
+                    .decode_without_bom_handling(raw)
+                    .0
+                    .into_owned(),
+                Some(hex::encode(raw)),
+            ),
+        };
+        let archive_time = f.last_modified().map(|t| {
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02} (zone not stored in zip)",
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        });
+        Self {
+            is_dir: f.is_dir(),
+            is_symlink: f.is_symlink(),
+            encrypted: f.encrypted(),
+            observed: ObservedMeta {
+                mode: f.unix_mode().map(|m| format!("{:o}", m & 0o7777)),
+                archive_time,
+                compressed_size: Some(f.compressed_size()),
+                compression: Some(f.compression().to_string()),
+                crc32: Some(format!("{:08x}", f.crc32())),
+                ..ObservedMeta::default()
+            },
+            name,
+            name_raw_hex,
+        }
+    }
+}
+
+/// A name that stays inside a folder when extracted: relative, no `..`, no drive letter.
+fn is_safe_entry_name(name: &str) -> bool {
+    let n = name.trim_end_matches(['/', '\\']);
+    !n.is_empty()
+        && !n.starts_with(['/', '\\'])
+        && !(n.len() >= 2 && n.as_bytes()[1] == b':')
+        && !n.contains('\0')
+        && n.split(['/', '\\']).all(|p| p != "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_names() {
+        for ok in ["a.txt", "dir/a.txt", "dir\\a.txt", "聊天记录/1.txt", "..a"] {
+            assert!(is_safe_entry_name(ok), "{ok}");
+        }
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "a/../../x",
+            "C:\\Windows\\x",
+            "\\\\server\\x",
+            "..\\x",
+            "",
+        ] {
+            assert!(!is_safe_entry_name(bad), "{bad}");
+        }
+    }
+}

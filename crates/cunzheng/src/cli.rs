@@ -1,0 +1,507 @@
+//! Flags and the commands they run. No evidence logic lives here: each command calls the
+//! libraries and prints what they return.
+
+use crate::progress::Bar;
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use cunzheng_case::env::Actor;
+use cunzheng_case::error::CaseError;
+use cunzheng_case::ingest::{Acquisition, Limits};
+use cunzheng_case::seal::SealOutcome;
+use cunzheng_case::verify::VerifyReport;
+use cunzheng_case::{Case, NewCase};
+use cunzheng_seal::keys::{Ed25519Signer, Signer};
+use cunzheng_seal::proof::InclusionProof;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Everything is fine.
+pub const EXIT_OK: u8 = 0;
+/// Verification found discrepancies.
+pub const EXIT_DISCREPANCY: u8 = 1;
+/// The command could not do its job.
+pub const EXIT_ERROR: u8 = 2;
+/// Preserved, but some inputs could not be read.
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// 存证 cunzheng: preserve chat records as evidence that anyone can verify.
+#[derive(Parser, Debug)]
+#[command(name = "cunzheng", version, about, long_about = None)]
+pub struct Args {
+    /// Print one JSON object for machines instead of text for people.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a case, preserve every PATH in it and seal it: the main job, in one command.
+    Preserve {
+        /// Files, folders or .zip archives to preserve.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The case folder to create (must not exist or be empty).
+        #[arg(long, short)]
+        out: PathBuf,
+        #[command(flatten)]
+        case: CaseFlags,
+        #[command(flatten)]
+        who: WhoFlags,
+    },
+    /// Case management.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Preserve more files, folders or .zip archives into a case (sealed by `seal`).
+    Add {
+        /// The case folder.
+        case_dir: PathBuf,
+        /// Files, folders or .zip archives.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        who: WhoFlags,
+    },
+    /// Seal what was added into a new seal version (earlier versions stay verifiable).
+    Seal {
+        /// The case folder.
+        case_dir: PathBuf,
+        #[command(flatten)]
+        who: WhoFlags,
+    },
+    /// Recompute every hash, manifest, Merkle root, custody-log link and signature.
+    /// Exit 0 when intact, 1 when anything differs, 2 when CASE_DIR is not a case.
+    Verify {
+        /// The case folder.
+        case_dir: PathBuf,
+    },
+    /// Write a Merkle inclusion proof for one sealed file.
+    Prove {
+        /// The case folder.
+        case_dir: PathBuf,
+        /// The file: a path inside the bag, an exhibit number, a SHA-256, the original path,
+        /// or a copy of the file on disk.
+        file: String,
+        /// Where to write the proof (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Check an inclusion proof on its own (optionally against a copy of the file).
+    VerifyProof {
+        /// The proof file.
+        proof: PathBuf,
+        /// A copy of the exhibit to check against the proven hash.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Rebuild the case's SQLite index from the bag.
+    Reindex {
+        /// The case folder.
+        case_dir: PathBuf,
+    },
+    /// Show the examiner's signing key (made on first use).
+    Key,
+}
+
+#[derive(Subcommand, Debug)]
+enum CaseCommand {
+    /// Create an empty, sealed case.
+    New {
+        /// The case folder to create.
+        case_dir: PathBuf,
+        #[command(flatten)]
+        case: CaseFlags,
+        #[command(flatten)]
+        who: WhoFlags,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct CaseFlags {
+    /// Case identifier (default: generated from the time).
+    #[arg(long)]
+    case_id: Option<String>,
+    /// Case title.
+    #[arg(long)]
+    title: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct WhoFlags {
+    /// The examiner's name for the custody log (default: $CUNZHENG_EXAMINER, else $USER).
+    #[arg(long)]
+    examiner: Option<String>,
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: Args) -> Result<u8> {
+    let json = args.json;
+    let bar = Bar::new(!args.quiet && !json);
+    match args.command {
+        Command::Preserve {
+            paths,
+            out,
+            case,
+            who,
+        } => {
+            let actor = actor(&who)?;
+            let c = create(&out, &case, &actor)?;
+            let acq = add(&c, &paths, &actor, &bar)?;
+            let sealed = seal(&c, &actor)?;
+            report_preserved(json, &c, Some(&acq), sealed.as_ref())
+        }
+        Command::Case(CaseCommand::New {
+            case_dir,
+            case,
+            who,
+        }) => {
+            let actor = actor(&who)?;
+            let c = create(&case_dir, &case, &actor)?;
+            let sealed = seal(&c, &actor)?;
+            report_preserved(json, &c, None, sealed.as_ref())
+        }
+        Command::Add {
+            case_dir,
+            paths,
+            who,
+        } => {
+            let actor = actor(&who)?;
+            let c = open(&case_dir)?;
+            let acq = add(&c, &paths, &actor, &bar)?;
+            print_acquisition(json, &acq, &case_dir)?;
+            Ok(if acq.is_incomplete() {
+                EXIT_INCOMPLETE
+            } else {
+                EXIT_OK
+            })
+        }
+        Command::Seal { case_dir, who } => {
+            let actor = actor(&who)?;
+            let c = open(&case_dir)?;
+            let sealed = seal(&c, &actor)?;
+            report_preserved(json, &c, None, sealed.as_ref())
+        }
+        Command::Verify { case_dir } => verify(json, &case_dir, &bar),
+        Command::Prove {
+            case_dir,
+            file,
+            out,
+        } => {
+            let c = open(&case_dir)?;
+            let proof = cunzheng_case::prove::prove(c.layout(), &file)
+                .with_context(|| format!("cannot prove `{file}`"))?;
+            let text = serde_json::to_string_pretty(&proof)? + "\n";
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, &text)
+                        .with_context(|| format!("writing {}", p.display()))?;
+                    if !json {
+                        eprintln!("proof for {} written to {}", proof.path, p.display());
+                    }
+                }
+                None => std::io::stdout().lock().write_all(text.as_bytes())?,
+            }
+            Ok(EXIT_OK)
+        }
+        Command::VerifyProof { proof, file } => verify_proof(json, &proof, file.as_deref()),
+        Command::Reindex { case_dir } => {
+            let c = open(&case_dir)?;
+            let stats =
+                cunzheng_case::index::rebuild(c.layout()).context("rebuilding the index")?;
+            if json {
+                println!("{}", serde_json::to_string(&stats)?);
+            } else {
+                println!(
+                    "index rebuilt: {} items, {} skipped, {} custody events, {} seals",
+                    stats.items, stats.skipped, stats.custody_events, stats.seals
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Key => {
+            let (signer, path) = load_key()?;
+            let pk = signer.public_key();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"fingerprint": pk.fingerprint(), "path": path, "public_key_pem": pk.to_pem()})
+                );
+            } else {
+                println!(
+                    "fingerprint: {}\nprivate key: {}\n{}",
+                    pk.fingerprint(),
+                    path.display(),
+                    pk.to_pem()
+                );
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn key_path() -> Result<PathBuf> {
+    let base = match std::env::var_os("CUNZHENG_HOME") {
+        Some(h) => PathBuf::from(h),
+        None => dirs::config_dir()
+            .context("no config folder for the signing key: set CUNZHENG_HOME to a private folder")?
+            .join("cunzheng"),
+    };
+    Ok(base.join("keys").join("examiner-ed25519.pem"))
+}
+
+fn load_key() -> Result<(Ed25519Signer, PathBuf)> {
+    let path = key_path()?;
+    let (signer, made) = Ed25519Signer::load_or_create(&path).with_context(|| {
+        format!(
+            "cannot read or create the examiner's signing key at {}",
+            path.display()
+        )
+    })?;
+    if made {
+        eprintln!(
+            "cunzheng: made a new signing key {} at {} (keep it private and backed up)",
+            signer.public_key().fingerprint(),
+            path.display()
+        );
+    }
+    Ok((signer, path))
+}
+
+fn actor(who: &WhoFlags) -> Result<Actor> {
+    let name = who
+        .examiner
+        .clone()
+        .or_else(|| std::env::var("CUNZHENG_EXAMINER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "examiner".into());
+    let (signer, _) = load_key()?;
+    Ok(Actor::new(name, Box::new(signer)))
+}
+
+fn create(dir: &Path, flags: &CaseFlags, actor: &Actor) -> Result<Case> {
+    let new = NewCase {
+        case_id: flags.case_id.clone().unwrap_or_default(),
+        title: flags.title.clone().unwrap_or_default(),
+    };
+    Case::create(dir, &new, actor)
+        .with_context(|| format!("cannot create the case {}", dir.display()))
+}
+
+fn open(dir: &Path) -> Result<Case> {
+    Case::open(dir).with_context(|| format!("cannot open the case {}", dir.display()))
+}
+
+fn add(c: &Case, paths: &[PathBuf], actor: &Actor, bar: &Bar) -> Result<Acquisition> {
+    c.add(paths, actor, &Limits::default(), bar).map_err(|e| {
+        let hint = if e.is_disk_full() {
+            "the disk holding the case is full: free space (or choose another --out) and run `cunzheng add` again; nothing sealed before was touched"
+        } else {
+            "nothing was sealed from this run; fix the cause and run it again"
+        };
+        anyhow::Error::new(e).context(hint)
+    })
+}
+
+fn seal(c: &Case, actor: &Actor) -> Result<Option<SealOutcome>> {
+    c.seal(actor).map_err(|e| {
+        let hint = if e.is_disk_full() {
+            "sealing stopped because the disk is full: free space and run `cunzheng seal` again to finish it"
+        } else {
+            "sealing failed; the previous seal still verifies. Run `cunzheng seal` again to finish"
+        };
+        anyhow::Error::new(e).context(hint)
+    })
+}
+
+fn report_preserved(
+    json: bool,
+    c: &Case,
+    acq: Option<&Acquisition>,
+    sealed: Option<&SealOutcome>,
+) -> Result<u8> {
+    let meta = c.meta()?;
+    let dir = c.layout().root();
+    let code = if acq.is_some_and(Acquisition::is_incomplete) {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_OK
+    };
+    if json {
+        let v = serde_json::json!({
+            "case_dir": dir,
+            "case_id": meta.case_id,
+            "acquisition": acq.map(summary),
+            "seal": sealed,
+        });
+        println!("{v}");
+        return Ok(code);
+    }
+    if let Some(a) = acq {
+        print_acquisition(false, a, dir)?;
+    }
+    match sealed {
+        Some(s) => println!(
+            "sealed case {} (version {}): {} payload files, Merkle root {}\n  signed by {}\n  check it any time with: cunzheng verify {}",
+            meta.case_id,
+            s.version,
+            s.tree_size,
+            s.merkle_root,
+            s.key,
+            dir.display()
+        ),
+        None => println!("nothing new to seal in {}", dir.display()),
+    }
+    Ok(code)
+}
+
+fn summary(a: &Acquisition) -> serde_json::Value {
+    serde_json::json!({
+        "items": a.items.len(),
+        "bytes": a.items.iter().map(|i| i.size).sum::<u64>(),
+        "duplicates": a.items.iter().filter(|i| i.first_seen_as.is_some()).count(),
+        "skipped": a.skipped,
+        "notices": a.notices,
+        "incomplete": a.is_incomplete(),
+    })
+}
+
+fn print_acquisition(json: bool, a: &Acquisition, dir: &Path) -> Result<()> {
+    if json {
+        println!("{}", summary(a));
+        return Ok(());
+    }
+    let bytes: u64 = a.items.iter().map(|i| i.size).sum();
+    let dups = a.items.iter().filter(|i| i.first_seen_as.is_some()).count();
+    println!(
+        "preserved {} item(s), {} bytes ({} duplicate(s) stored once) into {}",
+        a.items.len(),
+        bytes,
+        dups,
+        dir.display()
+    );
+    for s in &a.skipped {
+        println!("  not preserved: {} [{}]: {}", s.location, s.what, s.reason);
+    }
+    for s in &a.notices {
+        println!("  note: {} [{}]: {}", s.location, s.what, s.reason);
+    }
+    if a.is_incomplete() {
+        println!("  some inputs could not be read (listed above, and recorded in the custody log)");
+    }
+    Ok(())
+}
+
+fn verify(json: bool, dir: &Path, bar: &Bar) -> Result<u8> {
+    let report = match cunzheng_case::verify::verify(dir, bar) {
+        Ok(r) => r,
+        Err(e @ CaseError::NotACase { .. }) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"case_dir": dir, "error": e.to_string()})
+                );
+            } else {
+                eprintln!("cunzheng: {e}");
+            }
+            return Ok(EXIT_ERROR);
+        }
+        Err(e) => return Err(e).context("verification could not run"),
+    };
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.intact {
+        EXIT_OK
+    } else {
+        EXIT_DISCREPANCY
+    })
+}
+
+fn print_report(r: &VerifyReport) {
+    let id = r.case_id.as_deref().unwrap_or("?");
+    if r.intact {
+        println!(
+            "INTACT: case {id}, seal version {}, {} files ({} bytes), {} seals, {} custody events checked",
+            r.seal_version.map_or("-".into(), |v| v.to_string()),
+            r.files_checked,
+            r.bytes_checked,
+            r.seals_checked,
+            r.custody_events
+        );
+        if let Some(root) = &r.merkle_root {
+            println!("  Merkle root {root}");
+        }
+        println!("  signing keys: {}", r.signing_keys.join(", "));
+    } else {
+        println!(
+            "NOT INTACT: case {id}: {} discrepancies",
+            r.discrepancies.len()
+        );
+        for d in &r.discrepancies {
+            print!("  {}: {} ({})", d.path, d.detail, d.kind);
+            if let (Some(e), Some(a)) = (&d.expected, &d.actual) {
+                print!("\n      expected {e}\n      actual   {a}");
+            }
+            println!();
+        }
+    }
+    for n in &r.notes {
+        println!("  note: {n}");
+    }
+}
+
+fn verify_proof(json: bool, path: &Path, file: Option<&Path>) -> Result<u8> {
+    let text =
+        std::fs::read(path).with_context(|| format!("reading the proof {}", path.display()))?;
+    let proof: InclusionProof = match serde_json::from_slice(&text) {
+        Ok(p) => p,
+        Err(e) => bail!("{} is not a cunzheng inclusion proof: {e}", path.display()),
+    };
+    let bytes = match file {
+        Some(f) => Some(std::fs::read(f).with_context(|| format!("reading {}", f.display()))?),
+        None => None,
+    };
+    match proof.check(bytes.as_deref()) {
+        Ok(o) => {
+            if json {
+                println!("{}", serde_json::json!({"valid": true, "proof": o}));
+            } else {
+                println!(
+                    "VALID: {} (sha256 {}) is in seal {} of case {}, sealed {} by {}\n  key {}\n  Merkle root {}{}",
+                    o.path,
+                    o.sha256,
+                    o.seal_version,
+                    o.case_id,
+                    o.sealed_at,
+                    o.examiner,
+                    o.key,
+                    o.merkle_root,
+                    if o.file_checked {
+                        "\n  the file given matches"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"valid": false, "error": e.to_string()})
+                );
+            } else {
+                println!("INVALID: {e}");
+            }
+            Ok(EXIT_DISCREPANCY)
+        }
+    }
+}
