@@ -38,7 +38,7 @@ pub enum RecordLine {
         arguments: Vec<String>,
     },
     /// A preserved original.
-    Item(EvidenceItem),
+    Item(Box<EvidenceItem>),
     /// Something not preserved.
     Skipped(Skipped),
     /// A fact about a preserved item.
@@ -51,7 +51,12 @@ pub fn record_text(number: u32, acq: &Acquisition) -> String {
         number,
         arguments: acq.arguments.clone(),
     }];
-    lines.extend(acq.items.iter().cloned().map(RecordLine::Item));
+    lines.extend(
+        acq.items
+            .iter()
+            .cloned()
+            .map(|i| RecordLine::Item(Box::new(i))),
+    );
     lines.extend(acq.skipped.iter().cloned().map(RecordLine::Skipped));
     lines.extend(acq.notices.iter().cloned().map(RecordLine::Notice));
     let mut out = String::new();

@@ -378,6 +378,7 @@ fn store_stream<R: Read + Send>(
             .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
         Ok(r)
     });
+    crate::fault::point("add-mid-copy");
     let (digests, size) = match result {
         Ok(r) => r,
         Err(e) => {
@@ -694,11 +695,9 @@ impl EntryMeta {
 /// A name that stays inside a folder when extracted: relative, no `..`, no drive letter.
 fn is_safe_entry_name(name: &str) -> bool {
     let n = name.trim_end_matches(['/', '\\']);
-    !n.is_empty()
-        && !n.starts_with(['/', '\\'])
-        && !(n.len() >= 2 && n.as_bytes()[1] == b':')
-        && !n.contains('\0')
-        && n.split(['/', '\\']).all(|p| p != "..")
+    let absolute = n.starts_with(['/', '\\']) || n.as_bytes().get(1) == Some(&b':');
+    let escapes = n.contains('\0') || n.split(['/', '\\']).any(|p| p == "..");
+    !(n.is_empty() || absolute || escapes)
 }
 
 #[cfg(test)]

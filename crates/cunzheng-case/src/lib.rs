@@ -24,6 +24,7 @@
 pub mod bag;
 pub mod env;
 pub mod error;
+pub mod fault;
 pub mod fsio;
 pub mod index;
 pub mod ingest;
@@ -150,6 +151,7 @@ impl Case {
     ) -> Result<Acquisition> {
         let known = self.known()?;
         let acq = ingest::acquire(&self.layout, inputs, &known, limits, progress)?;
+        fault::point("add-before-commit");
         let mut events = vec![stage::event(
             actor,
             "ingest",
@@ -183,6 +185,7 @@ impl Case {
                 events,
             },
         )?;
+        fault::point("add-after-commit");
         Ok(acq)
     }
 

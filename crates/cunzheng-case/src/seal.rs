@@ -81,6 +81,7 @@ pub fn seal(layout: &Layout, actor: &Actor) -> Result<Option<SealOutcome>> {
     })?;
     write_atomic(&layout.journal(), &bytes)
         .map_err(|e| CaseError::io("writing", layout.journal(), e))?;
+    crate::fault::point("seal-after-journal");
     apply(layout, &journal)?;
     Ok(Some(outcome(&journal)))
 }
@@ -335,6 +336,7 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
     for d in &dirs {
         sync_dir(d).map_err(|e| io("syncing", d, e))?;
     }
+    crate::fault::point("seal-after-move");
     // 2. New payload and tag files, bag-level files last.
     for (rel, b64) in &j.files {
         let bytes = B64.decode(b64).map_err(|e| CaseError::Malformed {
@@ -357,6 +359,7 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
             make_read_only(&path).map_err(|e| io("protecting", &path, e))?;
         }
     }
+    crate::fault::point("seal-after-files");
     // 3. The custody log: the kept prefix plus the new lines.
     let log_path = layout.path(layout::CUSTODY);
     let current = fs::read_to_string(&log_path).unwrap_or_default();
@@ -370,6 +373,7 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
         text.push('\n');
     }
     write_atomic(&log_path, text.as_bytes()).map_err(|e| io("writing", &log_path, e))?;
+    crate::fault::point("seal-before-tagmanifest");
     // 4. Tag manifests over every tag file.
     write_tag_manifests(layout)?;
     // 5. Done: drop the consumed staging and the journal.

@@ -166,6 +166,26 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
     let m_sha = read_manifest(&layout, layout::MANIFEST_SHA256, &mut c);
     let m_sm3 = read_manifest(&layout, layout::MANIFEST_SM3, &mut c);
     let on_disk = payload_files(&layout, &mut c);
+    // A manifest whose hash the latest statement signed is trusted to arbitrate blame.
+    let latest = bag::seal_versions(&layout)
+        .last()
+        .and_then(|&v| bag::statement(&layout, v).ok())
+        .map(|(_, s)| s);
+    let signed = |rel: &str, want: Option<&String>, sm3: bool| {
+        fs::read(layout.path(rel))
+            .ok()
+            .is_some_and(|b| Some(if sm3 { sm3_hex(&b) } else { sha256_hex(&b) }).as_ref() == want)
+    };
+    let trust_sha = signed(
+        layout::MANIFEST_SHA256,
+        latest.as_ref().map(|s| &s.manifest_sha256),
+        false,
+    );
+    let trust_sm3 = signed(
+        layout::MANIFEST_SM3,
+        latest.as_ref().map(|s| &s.manifest_sm3),
+        true,
+    );
     let listed: BTreeSet<&String> = m_sha.entries.keys().chain(m_sm3.entries.keys()).collect();
     let mut to_hash = Vec::new();
     for p in listed.iter().copied() {
@@ -216,28 +236,22 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
             Ok((d, n)) => {
                 octets += n;
                 files += 1;
-                if let Some(want) = m_sha.entries.get(&p)
-                    && *want != d.sha256
-                {
-                    c.mismatch(
-                        &p,
-                        "hash_mismatch",
-                        want,
+                blame(
+                    &mut c,
+                    &p,
+                    (
+                        layout::MANIFEST_SHA256,
+                        m_sha.entries.get(&p),
                         &d.sha256,
-                        "SHA-256 differs from manifest-sha256.txt: the file was changed",
-                    );
-                }
-                if let Some(want) = m_sm3.entries.get(&p)
-                    && *want != d.sm3
-                {
-                    c.mismatch(
-                        &p,
-                        "hash_mismatch",
-                        want,
+                        trust_sha,
+                    ),
+                    (
+                        layout::MANIFEST_SM3,
+                        m_sm3.entries.get(&p),
                         &d.sm3,
-                        "SM3 differs from manifest-sm3.txt: the file was changed",
-                    );
-                }
+                        trust_sm3,
+                    ),
+                );
             }
             Err(e) => c.add(&p, "missing", format!("cannot be read: {e}")),
         }
@@ -258,26 +272,26 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
             );
         }
     }
-    for (m, name, is_sha) in [
-        (&t_sha, layout::TAGMANIFEST_SHA256, true),
-        (&t_sm3, layout::TAGMANIFEST_SM3, false),
-    ] {
-        for (rel, want) in &m.entries {
-            match fs::read(layout.path(rel)) {
-                Ok(b) => {
-                    let got = if is_sha { sha256_hex(&b) } else { sm3_hex(&b) };
-                    if got != *want {
-                        c.mismatch(
-                            rel,
-                            "hash_mismatch",
-                            want,
-                            &got,
-                            format!("differs from {name}: the file was changed"),
-                        );
-                    }
-                }
-                Err(_) => c.add(rel, "missing", format!("listed in {name} but missing")),
-            }
+    let listed_tags: BTreeSet<&String> = t_sha.entries.keys().chain(t_sm3.entries.keys()).collect();
+    for rel in listed_tags {
+        match fs::read(layout.path(rel)) {
+            Ok(b) => blame(
+                &mut c,
+                rel,
+                (
+                    layout::TAGMANIFEST_SHA256,
+                    t_sha.entries.get(rel),
+                    &sha256_hex(&b),
+                    false,
+                ),
+                (
+                    layout::TAGMANIFEST_SM3,
+                    t_sm3.entries.get(rel),
+                    &sm3_hex(&b),
+                    false,
+                ),
+            ),
+            Err(_) => c.add(rel, "missing", "listed in the tag manifests but missing"),
         }
     }
 
@@ -470,6 +484,44 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
     report.discrepancies = c.0;
     report.intact = report.discrepancies.is_empty();
     Ok(report)
+}
+
+/// Compares a file's two hashes with the two manifests. When both disagree, the file changed.
+/// When one disagrees, the file changed if that manifest is still the one the seal signed
+/// (`trusted`); otherwise that manifest's entry is what changed, as the other still vouches for
+/// the file.
+type Check<'a> = (&'a str, Option<&'a String>, &'a str, bool);
+
+fn blame(c: &mut Collector, path: &str, sha: Check<'_>, sm3: Check<'_>) {
+    let bad = |(_, want, got, _): Check<'_>| want.is_some_and(|w| w != got);
+    let file_changed = |c: &mut Collector, (name, want, got, _): Check<'_>| {
+        c.mismatch(
+            path,
+            "hash_mismatch",
+            want.map_or("", |s| s.as_str()),
+            got,
+            format!("hash differs from {name}: the file was changed"),
+        )
+    };
+    match (bad(sha), bad(sm3)) {
+        (false, false) => {}
+        (true, true) => file_changed(c, sha),
+        (one_sha, _) => {
+            let check = if one_sha { sha } else { sm3 };
+            if check.3 {
+                file_changed(c, check);
+            } else {
+                let (name, want, got, _) = check;
+                c.mismatch(
+                    name,
+                    "hash_mismatch",
+                    want.map_or("", |s| s.as_str()),
+                    got,
+                    format!("the entry for {path} was changed (the other manifest still matches the file)"),
+                );
+            }
+        }
+    }
 }
 
 fn read_manifest(layout: &Layout, rel: &str, c: &mut Collector) -> Manifest {

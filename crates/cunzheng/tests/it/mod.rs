@@ -1,0 +1,14 @@
+//! Topics.
+
+/// Bad inputs: missing paths, unreadable files, corrupt and hostile zips, full disks.
+mod bad_input;
+/// Helpers: temp folders, running the binary, fixtures.
+pub mod common;
+/// Crash safety: SIGKILL at named points of `add` and `seal`.
+mod crash;
+/// Preserve, verify, standard tools, seal versions, determinism.
+mod preserve;
+/// Inclusion proofs.
+mod proof;
+/// Tamper matrix: every byte of the bag matters.
+mod tamper;

@@ -1,0 +1,223 @@
+use super::common::*;
+use std::process::Command;
+
+#[test]
+fn preserve_then_verify_with_cunzheng_and_standard_tools() {
+    let env = Env::new();
+    let case = env.preserved_case("case");
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["intact"], true);
+    assert_eq!(report["case_id"], "TEST-001");
+    assert_eq!(report["seals_checked"], 1);
+    assert!(
+        report["files_checked"].as_u64().unwrap_or(0) >= 8,
+        "{report:#}"
+    );
+
+    // The Library of Congress validator accepts the bag.
+    if have("python3", &["-c", "import bagit"]) {
+        let out = Command::new("python3")
+            .args(["-m", "bagit", "--validate"])
+            .arg(&case)
+            .output()
+            .expect("bagit");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // sha256sum -c checks the payload manifest.
+    if have("sha256sum", &["--version"]) {
+        let out = Command::new("sha256sum")
+            .args(["-c", "--quiet", "manifest-sha256.txt"])
+            .current_dir(&case)
+            .output()
+            .expect("sha256sum");
+        assert!(out.status.success(), "{}", stdout(&out));
+    }
+    // openssl checks the seal signature with the public key in the bag.
+    if have("openssl", &["version"]) {
+        let key = std::fs::read_dir(case.join("cunzheng/keys"))
+            .expect("keys")
+            .flatten()
+            .next()
+            .expect("a key")
+            .path();
+        let out = Command::new("openssl")
+            .args(["pkeyutl", "-verify", "-pubin", "-rawin", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(case.join("cunzheng/seals/0001/statement.txt"))
+            .arg("-sigfile")
+            .arg(case.join("cunzheng/seals/0001/statement.sig"))
+            .output()
+            .expect("openssl");
+        assert!(
+            stdout(&out).contains("Signature Verified Successfully"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn originals_are_bit_identical_read_only_and_stored_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let case = env.preserved_case("case");
+    let record =
+        std::fs::read_to_string(case.join("data/acquisitions/0001.jsonl")).expect("record");
+    let mut items = 0;
+    let mut dups = 0;
+    let mut entries = 0;
+    for line in record.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        let Some(item) = v.get("item") else { continue };
+        items += 1;
+        let stored = case.join(item["stored_as"].as_str().expect("stored_as"));
+        let mode = std::fs::metadata(&stored)
+            .expect("stored")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o222, 0, "{} is writable", stored.display());
+        if item["first_seen_as"].is_u64() {
+            dups += 1;
+        }
+        match item["source"]["kind"].as_str() {
+            Some("file") => {
+                let original = std::fs::read(item["source"]["path"].as_str().expect("path"))
+                    .expect("original");
+                assert_eq!(
+                    original,
+                    std::fs::read(&stored).expect("copy"),
+                    "{}",
+                    stored.display()
+                );
+            }
+            Some("archive_entry") => entries += 1,
+            other => panic!("unknown source kind {other:?}"),
+        }
+    }
+    // 10 corpus files + the zip + its 2 entries; the chat-miner LICENSE appears twice.
+    assert_eq!(items, 13, "{record}");
+    assert_eq!(entries, 2);
+    assert_eq!(dups, 1);
+    let originals: usize = std::fs::read_dir(case.join("data/originals"))
+        .expect("originals")
+        .flatten()
+        .map(|d| std::fs::read_dir(d.path()).expect("sub").count())
+        .sum();
+    assert_eq!(originals, 12);
+}
+
+#[test]
+fn adding_makes_a_new_seal_version_and_the_old_one_still_verifies() {
+    let env = Env::new();
+    let case = env.preserved_case("case");
+    let c = case.to_str().expect("utf8");
+    let extra = env.path("extra.txt");
+    std::fs::write(&extra, "2023-05-01 转账 5000 元给对方账户").expect("write");
+    assert_ok(&env.run(&["add", c, extra.to_str().expect("utf8")]));
+    // Staged but unsealed: the sealed case still verifies, with a note.
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("not sealed"),
+        "{report:#}"
+    );
+    let out = env.run(&["--json", "seal", c]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["seal"]["version"], 2);
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["seals_checked"], 2);
+    assert_eq!(report["seal_version"], 2);
+    // Version 1's statement and manifests are untouched and still hold.
+    let s1 = std::fs::read_to_string(case.join("cunzheng/seals/0001/statement.txt")).expect("s1");
+    let s2 = std::fs::read_to_string(case.join("cunzheng/seals/0002/statement.txt")).expect("s2");
+    assert!(s2.contains("previous-statement-sha256: "));
+    assert!(!s2.contains("previous-statement-sha256: none"));
+    assert!(s1.contains("previous-statement-sha256: none"));
+    // Sealing with nothing new makes no version.
+    let out = env.run(&["seal", c]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("nothing new"));
+    // The index is derived and rebuildable.
+    std::fs::remove_file(case.join(".cunzheng/index.sqlite")).expect("rm index");
+    let out = env.run(&["--json", "reindex", c]);
+    assert_ok(&out);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(stats["items"], 14);
+    assert_eq!(stats["seals"], 2);
+}
+
+#[test]
+fn sealing_the_same_inputs_twice_gives_the_same_manifests_and_root() {
+    let env = Env::new();
+    let a = env.preserved_case("a");
+    let b = env.preserved_case("b");
+    for f in [
+        "manifest-sha256.txt",
+        "manifest-sm3.txt",
+        "data/acquisitions/0001.jsonl",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).expect("a"),
+            std::fs::read(b.join(f)).expect("b"),
+            "{f} differs"
+        );
+    }
+    let root = |p: &std::path::Path| {
+        std::fs::read_to_string(p.join("bag-info.txt"))
+            .expect("bag-info")
+            .lines()
+            .find(|l| l.starts_with("Cunzheng-Merkle-Root"))
+            .map(str::to_owned)
+    };
+    assert_eq!(root(&a), root(&b));
+    assert!(root(&a).is_some());
+}
+
+#[test]
+fn case_new_makes_an_empty_sealed_case() {
+    let env = Env::new();
+    let case = env.path("empty");
+    assert_ok(&env.run(&[
+        "case",
+        "new",
+        case.to_str().expect("utf8"),
+        "--title",
+        "空案件",
+    ]));
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["files_checked"], 0);
+}
+
+#[test]
+fn shared_corpus_preserves_and_verifies_when_present() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if !shared.is_dir() {
+        eprintln!("SKIP: ../shared/corpus not present; the bundled fixtures cover the same paths");
+        return;
+    }
+    let env = Env::new();
+    let case = env.path("all");
+    let out = env.run(&[
+        "--json",
+        "preserve",
+        shared.to_str().expect("utf8"),
+        "--out",
+        case.to_str().expect("utf8"),
+    ]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        v["acquisition"]["items"].as_u64().unwrap_or(0) > 200,
+        "{v:#}"
+    );
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+}
