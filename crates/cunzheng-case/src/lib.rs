@@ -226,3 +226,14 @@ impl Case {
         Ok(known)
     }
 }
+
+/// Not part of the API: entry points for fuzzing (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod internal {
+    pub mod fuzzing {
+        pub use crate::fuzzing::*;
+    }
+}
+#[cfg(feature = "fuzzing")]
+mod fuzzing;

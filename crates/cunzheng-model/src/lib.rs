@@ -11,6 +11,9 @@
 //! * [`Skipped`]: something found during acquisition that was not preserved as bytes (a link, a
 //!   special file, an unreadable file, a zip entry refused as unsafe), with the reason.
 //! * [`CustodyEvent`]: one action on the case, as written to the hash-chained custody log.
+//! * [`Message`] in a [`Conversation`]: what chat sources are parsed into, each with its
+//!   [`MsgTime`] as the source wrote it and its [`Provenance`]; [`Unparsed`] for what could not
+//!   be read.
 //!
 //! All records serialise to JSON with a fixed field order so that the same inputs give the same
 //! bytes.
@@ -31,6 +34,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod message;
+
+pub use message::{
+    Attachment, Conversation, Direction, Location, Message, MessageKind, Money, MsgTime,
+    ParseReport, Party, Platform, Provenance, Unparsed,
+};
 use serde::{Deserialize, Serialize};
 
 /// The two content hashes every original carries, as lowercase hex.

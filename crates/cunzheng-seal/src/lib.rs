@@ -28,3 +28,12 @@ pub mod keys;
 pub mod merkle;
 pub mod proof;
 pub mod statement;
+
+/// Not part of the API: entry points for fuzzing.
+#[doc(hidden)]
+pub mod internal {
+    pub mod fuzzing {
+        pub use crate::fuzzing::*;
+    }
+}
+mod fuzzing;

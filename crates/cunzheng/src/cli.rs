@@ -105,6 +105,23 @@ enum Command {
     },
     /// Show the examiner's signing key (made on first use).
     Key,
+    /// Parse one chat export or database and print its messages (JSON lines with --json).
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// Format id (see `cunzheng formats`), or `auto` to detect from the content.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Time zone of wall-clock times in the export, e.g. Asia/Shanghai (otherwise guessed
+        /// and marked as guessed).
+        #[arg(long)]
+        tz: Option<String>,
+        /// Names or accounts of the device owner, to tell sent from received (repeatable).
+        #[arg(long)]
+        owner: Vec<String>,
+    },
+    /// List the chat formats cunzheng reads.
+    Formats,
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,6 +237,16 @@ pub fn run(args: Args) -> Result<u8> {
                     stats.items, stats.skipped, stats.custody_events, stats.seals
                 );
             }
+            Ok(EXIT_OK)
+        }
+        Command::Parse {
+            file,
+            format,
+            tz,
+            owner,
+        } => parse(json, &file, &format, tz, owner),
+        Command::Formats => {
+            formats(json);
             Ok(EXIT_OK)
         }
         Command::Key => {
@@ -502,6 +529,175 @@ fn verify_proof(json: bool, path: &Path, file: Option<&Path>) -> Result<u8> {
                 println!("INVALID: {e}");
             }
             Ok(EXIT_DISCREPANCY)
+        }
+    }
+}
+
+/// Prints parsed records as they arrive.
+struct Printer<W: Write> {
+    out: W,
+    json: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Printer<W> {
+    fn line(&mut self, kind: &str, value: serde_json::Value, text: impl FnOnce() -> String) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = if self.json {
+            let mut v = value;
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("record".into(), kind.into());
+            }
+            writeln!(self.out, "{v}")
+        } else {
+            writeln!(self.out, "{}", text())
+        };
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl<W: Write> cunzheng_sources::Sink for Printer<W> {
+    fn conversation(&mut self, c: cunzheng_model::Conversation) {
+        let text = || {
+            format!(
+                "== {} ({:?}, {})",
+                c.title.clone().unwrap_or_default(),
+                c.platform,
+                c.id
+            )
+        };
+        self.line(
+            "conversation",
+            serde_json::to_value(&c).unwrap_or_default(),
+            text,
+        );
+    }
+    fn message(&mut self, m: cunzheng_model::Message) {
+        let text = || {
+            let when = match (&m.time.utc, &m.time.offset) {
+                (Some(u), Some(o)) => format!(
+                    "{u} ({o}{})",
+                    if m.time.zone_basis == "guessed" {
+                        ", guessed zone"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => m.time.raw.clone(),
+            };
+            let who = m
+                .sender
+                .name
+                .clone()
+                .or(m.sender.account.clone())
+                .unwrap_or_else(|| "?".into());
+            format!("[{when}] {who}: {}", m.body)
+        };
+        self.line(
+            "message",
+            serde_json::to_value(&m).unwrap_or_default(),
+            text,
+        );
+    }
+    fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
+        let text = || {
+            format!(
+                "!! unparsed {:?}: {} ({})",
+                u.provenance.location, u.reason, u.excerpt
+            )
+        };
+        self.line(
+            "unparsed",
+            serde_json::to_value(&u).unwrap_or_default(),
+            text,
+        );
+    }
+    fn warning(&mut self, w: String) {
+        eprintln!("cunzheng: warning: {w}");
+    }
+}
+
+fn parse(
+    json: bool,
+    file: &Path,
+    format: &str,
+    tz: Option<String>,
+    owner: Vec<String>,
+) -> Result<u8> {
+    let mut input = cunzheng_sources::Input::open(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    input.item_sha256 = {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        cunzheng_seal::hash::hash_copy(f, std::io::sink(), None)?
+            .0
+            .sha256
+    };
+    let source = match format {
+        "auto" => None,
+        id => Some(
+            cunzheng_sources::by_id(id)
+                .ok_or_else(|| cunzheng_sources::SourceError::UnknownFormat(id.into()))?,
+        ),
+    };
+    let opts = cunzheng_sources::Options {
+        zone: tz,
+        fallback_zone: None,
+        owner,
+    };
+    let mut printer = Printer {
+        out: std::io::stdout().lock(),
+        json,
+        error: None,
+    };
+    let report = cunzheng_sources::parse(&input, source, &opts, &mut printer)
+        .with_context(|| format!("cannot parse {}", file.display()))?;
+    if let Some(e) = printer.error {
+        return Err(e.into());
+    }
+    if json {
+        let mut v = serde_json::to_value(&report)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("record".into(), "report".into());
+        }
+        writeln!(printer.out, "{v}")?;
+    } else {
+        eprintln!(
+            "{}: {} conversation(s), {} message(s), {} unparsed, {} warning(s) [{}]",
+            file.display(),
+            report.conversations,
+            report.messages,
+            report.unparsed,
+            report.warnings.len(),
+            report.parser
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+fn formats(json: bool) {
+    for s in cunzheng_sources::formats::SOURCES {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "id": s.id(), "version": s.version(), "name": s.name(),
+                    "description": s.description(), "globs": s.globs(),
+                    "tier": format!("{:?}", s.tier()).to_lowercase(),
+                })
+            );
+        } else {
+            println!(
+                "{:<22} {}\n{:<22} {}\n",
+                s.id(),
+                s.name(),
+                "",
+                s.description()
+            );
         }
     }
 }

@@ -1,0 +1,93 @@
+//! Chat sources: every export and phone database format, parsed into one message model.
+//!
+//! # Brief overview
+//!
+//! * [`Source`]: one format (sniff + parse), registered in [`formats::SOURCES`].
+//! * [`Input`]: the evidence item to read; [`Options`]: zone and device owner;
+//!   [`Sink`]: where conversations, messages and [`cunzheng_model::Unparsed`] records go.
+//! * [`detect`] picks a format by content; [`parse`] runs one and counts what it yielded.
+//! * [`time::Zone`] turns source times into [`cunzheng_model::MsgTime`];
+//!   [`text::decode`] reads text of unknown encoding.
+//!
+//! ```
+//! use cunzheng_sources::{formats::SOURCES, Source};
+//! for s in SOURCES {
+//!     assert!(!s.id().is_empty());
+//! }
+//! ```
+#![deny(missing_docs)]
+
+pub mod formats;
+pub mod source;
+pub mod text;
+pub mod time;
+
+pub use source::{Collect, Input, Options, Sink, Source, SourceError, Tier};
+
+use cunzheng_model::{Conversation, Message, ParseReport, Unparsed};
+
+/// Least sniff score that counts as recognised.
+pub const SNIFF_THRESHOLD: u8 = 50;
+
+/// The format with the highest sniff score for `input`, if any reaches [`SNIFF_THRESHOLD`].
+pub fn detect(input: &Input) -> Option<&'static dyn Source> {
+    formats::SOURCES
+        .iter()
+        .map(|s| (s.sniff(input), *s))
+        .filter(|(score, _)| *score >= SNIFF_THRESHOLD)
+        .max_by_key(|(score, _)| *score)
+        .map(|(_, s)| s)
+}
+
+/// The format with this id.
+pub fn by_id(id: &str) -> Option<&'static dyn Source> {
+    formats::SOURCES.iter().copied().find(|s| s.id() == id)
+}
+
+/// Counts what passes through to another sink.
+struct Counting<'a> {
+    inner: &'a mut dyn Sink,
+    report: ParseReport,
+}
+
+impl Sink for Counting<'_> {
+    fn conversation(&mut self, c: Conversation) {
+        self.report.conversations += 1;
+        self.inner.conversation(c);
+    }
+    fn message(&mut self, m: Message) {
+        self.report.messages += 1;
+        self.inner.message(m);
+    }
+    fn unparsed(&mut self, u: Unparsed) {
+        self.report.unparsed += 1;
+        self.inner.unparsed(u);
+    }
+    fn warning(&mut self, w: String) {
+        self.report.warnings.push(w.clone());
+        self.inner.warning(w);
+    }
+}
+
+/// Parses `input` with `source` (or the detected one) into `sink`; returns the counts.
+pub fn parse(
+    input: &Input,
+    source: Option<&'static dyn Source>,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<ParseReport, SourceError> {
+    let source = match source {
+        Some(s) => s,
+        None => detect(input).ok_or_else(|| SourceError::NotRecognised(input.name.clone()))?,
+    };
+    let mut counting = Counting {
+        inner: sink,
+        report: ParseReport {
+            parser: source.parser_tag(),
+            item_sha256: input.item_sha256.clone(),
+            ..ParseReport::default()
+        },
+    };
+    source.parse(input, opts, &mut counting)?;
+    Ok(counting.report)
+}
