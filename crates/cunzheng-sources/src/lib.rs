@@ -91,3 +91,30 @@ pub fn parse(
     source.parse(input, opts, &mut counting)?;
     Ok(counting.report)
 }
+
+/// Not part of the API: entry points for fuzzing (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod internal {
+    /// Fuzzing helpers.
+    pub mod fuzzing {
+        /// Writes `data` to a temporary file and parses it with the format `id` into a sink
+        /// that keeps nothing: it must return, never panic.
+        pub fn parse_format(id: &str, data: &[u8]) {
+            let Some(source) = crate::by_id(id) else {
+                panic!("no format {id}");
+            };
+            let Ok(dir) = tempfile::tempdir() else { return };
+            let path = dir.path().join("input");
+            if std::fs::write(&path, data).is_err() {
+                return;
+            }
+            let Ok(input) = crate::Input::open(&path) else {
+                return;
+            };
+            let _ = source.sniff(&input);
+            let mut sink = crate::Collect::default();
+            let _ = source.parse(&input, &crate::Options::default(), &mut sink);
+        }
+    }
+}
