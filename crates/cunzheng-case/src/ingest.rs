@@ -187,6 +187,9 @@ pub fn acquire(
             }),
         }
     }
+    // Everything staged must be on disk before the batch that names it is committed.
+    crate::fsio::sync_filesystem(&layout.staged_objects())
+        .map_err(|e| CaseError::io("syncing", layout.staged_objects(), e))?;
     Ok(acq)
 }
 
@@ -364,18 +367,14 @@ fn store_stream<R: Read + Send>(
     ));
     let out = File::create(&tmp).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
     let mut sink = FlagWriter {
-        inner: io::BufWriter::with_capacity(1 << 20, out),
+        // Unbuffered: hash_copy writes whole 1 MiB chunks.
+        inner: out,
         failed: write_failed,
         progress,
     };
+    // Durability comes from one sync of the file system at the end of `acquire`.
     let result = hash_copy(reader, &mut sink, limit).and_then(|r| {
-        let file = sink
-            .inner
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
-        file.sync_all()
-            .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
+        sink.flush()?;
         Ok(r)
     });
     crate::fault::point("add-mid-copy");

@@ -333,8 +333,9 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
         make_read_only(&dst).map_err(|e| io("protecting", &dst, e))?;
         dirs.insert(parent);
     }
-    for d in &dirs {
-        sync_dir(d).map_err(|e| io("syncing", d, e))?;
+    if !dirs.is_empty() {
+        let data = layout.path("data");
+        crate::fsio::sync_filesystem(&data).map_err(|e| io("syncing", &data, e))?;
     }
     crate::fault::point("seal-after-move");
     // 2. New payload and tag files, bag-level files last.

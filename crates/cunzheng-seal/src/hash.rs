@@ -89,12 +89,31 @@ pub fn hash_copy<R: Read + Send, W: Write + Send>(
     mut sink: W,
     limit: Option<u64>,
 ) -> io::Result<(Digests, u64)> {
+    let (mut cur, mut next) = BUFFERS
+        .with(|b| b.borrow_mut().take())
+        .unwrap_or_else(|| (vec![0u8; CHUNK], vec![0u8; CHUNK]));
+    let result = hash_copy_with(&mut reader, &mut sink, limit, &mut cur, &mut next);
+    BUFFERS.with(|b| *b.borrow_mut() = Some((cur, next)));
+    result
+}
+
+thread_local! {
+    /// Two chunk buffers per thread, reused: allocating (and faulting in) 2 MiB for each of
+    /// thousands of small files cost more than hashing them.
+    static BUFFERS: std::cell::RefCell<Option<(Vec<u8>, Vec<u8>)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn hash_copy_with<R: Read + Send, W: Write + Send>(
+    mut reader: R,
+    mut sink: W,
+    limit: Option<u64>,
+    cur: &mut Vec<u8>,
+    next: &mut Vec<u8>,
+) -> io::Result<(Digests, u64)> {
     let mut sha = Sha256::new();
     let mut sm = Sm3::new();
     let mut total: u64 = 0;
-    let mut cur = vec![0u8; CHUNK];
-    let mut next = vec![0u8; CHUNK];
-    let mut cur_len = read_full(&mut reader, &mut cur)?;
+    let mut cur_len = read_full(&mut reader, cur)?;
     while cur_len > 0 {
         total += cur_len as u64;
         if let Some(max) = limit
@@ -107,7 +126,7 @@ pub fn hash_copy<R: Read + Send, W: Write + Send>(
         }
         let chunk = &cur[..cur_len];
         let (sm_ref, sha_ref, sink_ref, reader_ref, next_ref) =
-            (&mut sm, &mut sha, &mut sink, &mut reader, &mut next);
+            (&mut sm, &mut sha, &mut sink, &mut reader, &mut *next);
         let ((), io_result) = rayon::join(
             || sm_ref.update(chunk),
             || -> io::Result<usize> {
@@ -117,7 +136,7 @@ pub fn hash_copy<R: Read + Send, W: Write + Send>(
             },
         );
         cur_len = io_result?;
-        std::mem::swap(&mut cur, &mut next);
+        std::mem::swap(cur, next);
     }
     sink.flush()?;
     Ok((
