@@ -43,10 +43,16 @@ pub enum RecordLine {
     Skipped(Skipped),
     /// A fact about a preserved item.
     Notice(Skipped),
+    /// A file derived from a preserved item (parsed messages).
+    Derived(crate::derive::DerivedRecord),
 }
 
 /// The JSON-lines text of one acquisition record.
-pub fn record_text(number: u32, acq: &Acquisition) -> String {
+pub fn record_text(
+    number: u32,
+    acq: &Acquisition,
+    derived: &[crate::derive::DerivedRecord],
+) -> String {
     let mut lines = vec![RecordLine::Acquisition {
         number,
         arguments: acq.arguments.clone(),
@@ -59,6 +65,7 @@ pub fn record_text(number: u32, acq: &Acquisition) -> String {
     );
     lines.extend(acq.skipped.iter().cloned().map(RecordLine::Skipped));
     lines.extend(acq.notices.iter().cloned().map(RecordLine::Notice));
+    lines.extend(derived.iter().cloned().map(RecordLine::Derived));
     let mut out = String::new();
     for l in lines {
         // Plain data types: serialisation cannot fail.

@@ -20,6 +20,8 @@ pub struct IndexStats {
     pub custody_events: u64,
     /// Seal versions.
     pub seals: u64,
+    /// Messages from derived files.
+    pub messages: u64,
 }
 
 const SCHEMA: &str = "
@@ -33,9 +35,94 @@ CREATE TABLE skipped (acquisition TEXT NOT NULL, notice INTEGER NOT NULL, what T
   location TEXT NOT NULL, reason TEXT NOT NULL, link_target TEXT);
 CREATE TABLE custody (seq INTEGER PRIMARY KEY, time_utc TEXT, local_offset TEXT, actor TEXT,
   action TEXT, key TEXT, line TEXT NOT NULL);
+CREATE TABLE derived (item INTEGER NOT NULL, item_sha256 TEXT NOT NULL, path TEXT NOT NULL,
+  sha256 TEXT NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE conversations (item_sha256 TEXT NOT NULL, id TEXT NOT NULL, platform TEXT NOT NULL,
+  title TEXT, json TEXT NOT NULL, PRIMARY KEY (item_sha256, id));
+CREATE TABLE messages (item_sha256 TEXT NOT NULL, conversation TEXT NOT NULL, id TEXT NOT NULL,
+  time_utc TEXT, time_raw TEXT NOT NULL, zone_basis TEXT NOT NULL, sender_name TEXT,
+  sender_account TEXT, direction TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL,
+  recovered INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX messages_time ON messages(time_utc);
+CREATE TABLE unparsed (item_sha256 TEXT NOT NULL, reason TEXT NOT NULL, json TEXT NOT NULL);
 CREATE TABLE seals (version INTEGER PRIMARY KEY, sealed_at TEXT, examiner TEXT, key TEXT,
   merkle_root TEXT, tree_size INTEGER, payload_oxum TEXT);
 ";
+
+/// Loads one derived messages file (JSON lines tagged by `record`) into the index.
+fn load_messages(
+    tx: &rusqlite::Transaction<'_>,
+    layout: &Layout,
+    rel: &str,
+    item: &str,
+) -> Result<u64> {
+    use cunzheng_model::{Conversation, Message};
+    let text = String::from_utf8(bag::read(layout, rel)?).map_err(|_| CaseError::Malformed {
+        path: rel.into(),
+        reason: "not UTF-8".into(),
+    })?;
+    let mut n = 0;
+    for line in text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| CaseError::Malformed {
+                path: rel.into(),
+                reason: e.to_string(),
+            })?;
+        match v.get("record").and_then(|r| r.as_str()) {
+            Some("message") => {
+                let m: Message =
+                    serde_json::from_value(v.clone()).map_err(|e| CaseError::Malformed {
+                        path: rel.into(),
+                        reason: e.to_string(),
+                    })?;
+                let enum_text = |x: serde_json::Value| x.as_str().unwrap_or_default().to_owned();
+                tx.execute(
+                    "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+                    params![
+                        item,
+                        m.conversation,
+                        m.id,
+                        m.time.utc,
+                        m.time.raw,
+                        m.time.zone_basis,
+                        m.sender.name,
+                        m.sender.account,
+                        enum_text(serde_json::to_value(m.direction).unwrap_or_default()),
+                        enum_text(serde_json::to_value(m.kind).unwrap_or_default()),
+                        m.body,
+                        m.recovered,
+                        line,
+                    ],
+                )?;
+                n += 1;
+            }
+            Some("conversation") => {
+                if let Ok(c) = serde_json::from_value::<Conversation>(v.clone()) {
+                    let platform = serde_json::to_value(&c.platform)
+                        .unwrap_or_default()
+                        .to_string();
+                    tx.execute(
+                        "INSERT OR REPLACE INTO conversations VALUES (?1,?2,?3,?4,?5)",
+                        params![item, c.id, platform, c.title, line],
+                    )?;
+                }
+            }
+            Some("unparsed") => {
+                let reason = v
+                    .get("reason")
+                    .and_then(|r| r.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                tx.execute(
+                    "INSERT INTO unparsed VALUES (?1,?2,?3)",
+                    params![item, reason, line],
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(n)
+}
 
 /// Rebuilds the index from the bag, replacing the old one only when the new one is complete.
 pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
@@ -99,6 +186,19 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
                             params![rel, notice, s.what, s.location, s.reason, s.link_target],
                         )?;
                         stats.skipped += 1;
+                    }
+                    RecordLine::Derived(d) => {
+                        tx.execute(
+                            "INSERT INTO derived VALUES (?1,?2,?3,?4,?5)",
+                            params![
+                                d.item as i64,
+                                d.item_sha256,
+                                d.path,
+                                d.sha256,
+                                d.summary.to_string()
+                            ],
+                        )?;
+                        stats.messages += load_messages(&tx, layout, &d.path, &d.item_sha256)?;
                     }
                     RecordLine::Acquisition { .. } => {}
                 }

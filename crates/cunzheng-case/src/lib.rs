@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod bag;
+pub mod derive;
 pub mod env;
 pub mod error;
 pub mod fault;
@@ -114,6 +115,7 @@ impl Case {
             &stage::Batch {
                 acquisition: None,
                 events: vec![ev],
+                derived: vec![],
             },
         )?;
         Ok(Case { layout })
@@ -149,8 +151,23 @@ impl Case {
         limits: &Limits,
         progress: &dyn Progress,
     ) -> Result<Acquisition> {
+        self.add_with(inputs, actor, limits, progress, &derive::NoDeriver)
+            .map(|(a, _)| a)
+    }
+
+    /// [`Case::add`], then runs `deriver` over every new original and stages what it derives
+    /// (sealed with the originals by the next seal).
+    pub fn add_with(
+        &self,
+        inputs: &[PathBuf],
+        actor: &Actor,
+        limits: &Limits,
+        progress: &dyn Progress,
+        deriver: &dyn derive::Deriver,
+    ) -> Result<(Acquisition, Vec<derive::DerivedRecord>)> {
         let known = self.known()?;
         let acq = ingest::acquire(&self.layout, inputs, &known, limits, progress)?;
+        let derived = self.derive(&acq, &known, deriver)?;
         fault::point("add-before-commit");
         let mut events = vec![stage::event(
             actor,
@@ -178,15 +195,97 @@ impl Case {
                 serde_json::to_value(s).unwrap_or_default(),
             ));
         }
+        if !derived.is_empty() {
+            events.push(stage::event(
+                actor,
+                "parse",
+                derived
+                    .iter()
+                    .map(|d| format!("exhibit {} sha256:{}", d.item, d.item_sha256))
+                    .collect(),
+                derived
+                    .iter()
+                    .map(|d| format!("{} sha256:{}", d.path, d.sha256))
+                    .collect(),
+                serde_json::json!({
+                    "settings": deriver.settings(),
+                    "results": derived.iter().map(|d| d.summary.clone()).collect::<Vec<_>>(),
+                }),
+            ));
+        }
         stage::commit(
             &self.layout,
             &stage::Batch {
                 acquisition: Some(acq.clone()),
                 events,
+                derived: derived.clone(),
             },
         )?;
         fault::point("add-after-commit");
-        Ok(acq)
+        Ok((acq, derived))
+    }
+
+    /// Runs `deriver` over the originals first preserved by `acq` (duplicates and originals
+    /// already sealed are derived once), staging each output by its hash.
+    fn derive(
+        &self,
+        acq: &Acquisition,
+        known: &Known,
+        deriver: &dyn derive::Deriver,
+    ) -> Result<Vec<derive::DerivedRecord>> {
+        use rayon::prelude::*;
+        let fresh: Vec<&cunzheng_model::EvidenceItem> = acq
+            .items
+            .iter()
+            .filter(|i| {
+                i.first_seen_as.is_none() && !known.first_by_sha.contains_key(&i.digests.sha256)
+            })
+            .collect();
+        let dir = self.layout.staging().join("derived");
+        fs::create_dir_all(&dir).map_err(|e| CaseError::io("creating", &dir, e))?;
+        let results: Vec<Result<Option<derive::DerivedRecord>>> = fresh
+            .par_iter()
+            .map(|item| {
+                let staged = self.layout.staged_objects().join(&item.digests.sha256);
+                let path = if staged.exists() {
+                    staged
+                } else {
+                    self.layout.path(&item.stored_as)
+                };
+                let tmp = dir.join(format!("tmp-{}-{}", std::process::id(), item.number));
+                let io = |e| CaseError::io("writing", &tmp, e);
+                let file = fs::File::create(&tmp).map_err(io)?;
+                let mut out = std::io::BufWriter::new(file);
+                let summary = deriver.derive(item, &path, &mut out);
+                let flushed = std::io::Write::flush(&mut out).map_err(io);
+                drop(out);
+                let Some(summary) = summary else {
+                    let _ = fs::remove_file(&tmp);
+                    return Ok(None);
+                };
+                flushed?;
+                let f = fs::File::open(&tmp).map_err(io)?;
+                let (digests, size) =
+                    cunzheng_seal::hash::hash_copy(f, std::io::sink(), None).map_err(io)?;
+                let dst = stage::staged_derived(&self.layout, &digests.sha256);
+                fs::rename(&tmp, &dst).map_err(io)?;
+                Ok(Some(derive::DerivedRecord {
+                    item: item.number,
+                    item_sha256: item.digests.sha256.clone(),
+                    path: derive::messages_rel(&item.digests.sha256),
+                    sha256: digests.sha256,
+                    sm3: digests.sm3,
+                    size,
+                    summary,
+                }))
+            })
+            .collect();
+        let mut records = Vec::new();
+        for r in results {
+            records.extend(r?);
+        }
+        fsio::sync_filesystem(&dir).map_err(|e| CaseError::io("syncing", &dir, e))?;
+        Ok(records)
     }
 
     /// Seals everything staged; then rebuilds the index. `None` when nothing was staged.

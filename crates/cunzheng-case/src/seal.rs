@@ -54,6 +54,9 @@ struct Journal {
     key: String,
     /// SHA-256 of staged objects to move into the payload.
     objects: Vec<String>,
+    /// Staged derived files (by SHA-256) and their bag paths.
+    #[serde(default)]
+    derived: Vec<(String, String)>,
     /// Bag-relative path → base64 content, for new payload and tag files.
     files: Vec<(String, String)>,
     /// Custody lines to keep from the current log, then lines to append.
@@ -164,6 +167,7 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut objects = Vec::new();
+    let mut derived = Vec::new();
     let mut items_added = 0u64;
     let mut acq_no = bag::acquisitions(layout)?.len() as u32;
     let mut events = Vec::new();
@@ -172,7 +176,7 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
         if let Some(acq) = &batch.acquisition {
             acq_no += 1;
             let rel = Layout::acquisition_rel(acq_no);
-            let text = record_text(acq_no, acq);
+            let text = record_text(acq_no, acq, &batch.derived);
             let sha = sha256_hex(text.as_bytes());
             m_sha.entries.insert(rel.clone(), sha.clone());
             m_sm3.entries.insert(rel.clone(), sm3_hex(text.as_bytes()));
@@ -201,6 +205,22 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
                 octets += item.size;
                 count += 1;
                 objects.push(item.digests.sha256.clone());
+            }
+            for d in &batch.derived {
+                if m_sha.entries.contains_key(&d.path) {
+                    continue;
+                }
+                if !crate::stage::staged_derived(layout, &d.sha256).exists() {
+                    return Err(CaseError::Malformed {
+                        path: d.path.clone(),
+                        reason: "staged derived file is missing; run `cunzheng add` again".into(),
+                    });
+                }
+                m_sha.entries.insert(d.path.clone(), d.sha256.clone());
+                m_sm3.entries.insert(d.path.clone(), d.sm3.clone());
+                octets += d.size;
+                count += 1;
+                derived.push((d.sha256.clone(), d.path.clone()));
             }
             for ev in batch_events.iter_mut().filter(|e| e.action == "ingest") {
                 ev.outputs = vec![format!("{rel} sha256:{sha}")];
@@ -309,6 +329,7 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
         items_added,
         key: mine.fingerprint(),
         objects,
+        derived,
         files: files.into_iter().map(|(p, b)| (p, B64.encode(b))).collect(),
         custody_keep: keep,
         custody_append: lines[keep..].to_vec(),
@@ -334,6 +355,22 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
         dirs.insert(parent);
     }
     if !dirs.is_empty() {
+        let data = layout.path("data");
+        crate::fsio::sync_filesystem(&data).map_err(|e| io("syncing", &data, e))?;
+    }
+    for (sha, rel) in &j.derived {
+        let src = crate::stage::staged_derived(layout, sha);
+        let dst = layout.path(rel);
+        if dst.exists() {
+            continue;
+        }
+        let parent = dst.parent().map(PathBuf::from).unwrap_or_default();
+        fs::create_dir_all(&parent).map_err(|e| io("creating", &parent, e))?;
+        fs::rename(&src, &dst).map_err(|e| io("moving into the bag", &src, e))?;
+        make_read_only(&dst).map_err(|e| io("protecting", &dst, e))?;
+        dirs.insert(parent);
+    }
+    if !j.derived.is_empty() {
         let data = layout.path("data");
         crate::fsio::sync_filesystem(&data).map_err(|e| io("syncing", &data, e))?;
     }

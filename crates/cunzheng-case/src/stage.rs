@@ -19,6 +19,9 @@ pub struct Batch {
     pub acquisition: Option<Acquisition>,
     /// Custody events to record, unsigned (they are chained and signed when sealed).
     pub events: Vec<CustodyEvent>,
+    /// Derived files staged under `staging/derived/<sha256>`.
+    #[serde(default)]
+    pub derived: Vec<crate::derive::DerivedRecord>,
 }
 
 /// An unsigned custody event happening now.
@@ -45,6 +48,11 @@ pub fn event(
         details,
         sig: String::new(),
     }
+}
+
+/// Where a staged derived file's bytes are.
+pub fn staged_derived(layout: &Layout, sha256: &str) -> PathBuf {
+    layout.staging().join("derived").join(sha256)
 }
 
 /// Commits a batch: after this returns, the batch will be part of the next seal.

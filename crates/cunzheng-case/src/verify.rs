@@ -437,6 +437,18 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
         Ok(records) => {
             for (rel, lines) in records {
                 for l in lines {
+                    if let RecordLine::Derived(d) = &l
+                        && m_sha.entries.get(&d.path) != Some(&d.sha256)
+                    {
+                        c.add(
+                            &rel,
+                            "record",
+                            format!(
+                                "derived file {} is not in the payload with the recorded hash",
+                                d.path
+                            ),
+                        );
+                    }
                     if let RecordLine::Item(item) = l {
                         match m_sha.entries.get(&item.stored_as) {
                             Some(h) if *h == item.digests.sha256 => {}

@@ -52,6 +52,8 @@ enum Command {
         case: CaseFlags,
         #[command(flatten)]
         who: WhoFlags,
+        #[command(flatten)]
+        parse: ParseFlags,
     },
     /// Case management.
     #[command(subcommand)]
@@ -65,6 +67,8 @@ enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         who: WhoFlags,
+        #[command(flatten)]
+        parse: ParseFlags,
     },
     /// Seal what was added into a new seal version (earlier versions stay verifiable).
     Seal {
@@ -148,6 +152,20 @@ struct CaseFlags {
 }
 
 #[derive(clap::Args, Debug)]
+struct ParseFlags {
+    /// Time zone of wall-clock times in the exports, e.g. Asia/Shanghai (otherwise
+    /// Asia/Shanghai is assumed and every such time is marked as guessed).
+    #[arg(long)]
+    tz: Option<String>,
+    /// Names or accounts of the device owner, to tell sent from received (repeatable).
+    #[arg(long)]
+    owner: Vec<String>,
+    /// Preserve only; do not parse messages.
+    #[arg(long)]
+    no_parse: bool,
+}
+
+#[derive(clap::Args, Debug)]
 struct WhoFlags {
     /// The examiner's name for the custody log (default: $CUNZHENG_EXAMINER, else $USER).
     #[arg(long)]
@@ -164,10 +182,11 @@ pub fn run(args: Args) -> Result<u8> {
             out,
             case,
             who,
+            parse,
         } => {
             let actor = actor(&who)?;
             let c = create(&out, &case, &actor)?;
-            let acq = add(&c, &paths, &actor, &bar)?;
+            let acq = add(&c, &paths, &actor, &bar, &parse)?;
             let sealed = seal(&c, &actor)?;
             report_preserved(json, &c, Some(&acq), sealed.as_ref())
         }
@@ -185,10 +204,11 @@ pub fn run(args: Args) -> Result<u8> {
             case_dir,
             paths,
             who,
+            parse,
         } => {
             let actor = actor(&who)?;
             let c = open(&case_dir)?;
-            let acq = add(&c, &paths, &actor, &bar)?;
+            let acq = add(&c, &paths, &actor, &bar, &parse)?;
             print_acquisition(json, &acq, &case_dir)?;
             Ok(if acq.is_incomplete() {
                 EXIT_INCOMPLETE
@@ -323,8 +343,35 @@ fn open(dir: &Path) -> Result<Case> {
     Case::open(dir).with_context(|| format!("cannot open the case {}", dir.display()))
 }
 
-fn add(c: &Case, paths: &[PathBuf], actor: &Actor, bar: &Bar) -> Result<Acquisition> {
-    c.add(paths, actor, &Limits::default(), bar).map_err(|e| {
+fn add(
+    c: &Case,
+    paths: &[PathBuf],
+    actor: &Actor,
+    bar: &Bar,
+    parse: &ParseFlags,
+) -> Result<Acquisition> {
+    let deriver = crate::deriver::MessageDeriver {
+        opts: cunzheng_sources::Options {
+            zone: parse.tz.clone(),
+            fallback_zone: None,
+            owner: parse.owner.clone(),
+        },
+    };
+    let result = if parse.no_parse {
+        c.add(paths, actor, &Limits::default(), bar)
+            .map(|a| (a, Vec::new()))
+    } else {
+        c.add_with(paths, actor, &Limits::default(), bar, &deriver)
+    };
+    result.map(|(acq, derived)| {
+        for d in &derived {
+            let s = &d.summary;
+            if let Some(err) = s.get("error").and_then(|e| e.as_str()) {
+                eprintln!("  exhibit {}: {} could not parse it: {err}", d.item, s["parser"].as_str().unwrap_or("?"));
+            }
+        }
+        acq
+    }).map_err(|e| {
         let hint = if e.is_disk_full() {
             "the disk holding the case is full: free space (or choose another --out) and run `cunzheng add` again; nothing sealed before was touched"
         } else {
@@ -533,11 +580,11 @@ fn verify_proof(json: bool, path: &Path, file: Option<&Path>) -> Result<u8> {
     }
 }
 
-/// Prints parsed records as they arrive.
-struct Printer<W: Write> {
-    out: W,
-    json: bool,
-    error: Option<std::io::Error>,
+/// Prints parsed records as they arrive: text for people, or JSON lines tagged by `record`.
+pub struct Printer<W: Write> {
+    pub out: W,
+    pub json: bool,
+    pub error: Option<std::io::Error>,
 }
 
 impl<W: Write> Printer<W> {
