@@ -167,7 +167,7 @@ impl Case {
     ) -> Result<(Acquisition, Vec<derive::DerivedRecord>)> {
         let known = self.known()?;
         let acq = ingest::acquire(&self.layout, inputs, &known, limits, progress)?;
-        let derived = self.derive(&acq, &known, deriver)?;
+        let derived = self.derive(&acq, &known, deriver, progress)?;
         fault::point("add-before-commit");
         let mut events = vec![stage::event(
             actor,
@@ -232,6 +232,7 @@ impl Case {
         acq: &Acquisition,
         known: &Known,
         deriver: &dyn derive::Deriver,
+        progress: &dyn Progress,
     ) -> Result<Vec<derive::DerivedRecord>> {
         use rayon::prelude::*;
         let fresh: Vec<&cunzheng_model::EvidenceItem> = acq
@@ -243,9 +244,11 @@ impl Case {
             .collect();
         let dir = self.layout.staging().join("derived");
         fs::create_dir_all(&dir).map_err(|e| CaseError::io("creating", &dir, e))?;
+        progress.begin("parsing", fresh.iter().map(|i| i.size).sum());
         let results: Vec<Result<Option<derive::DerivedRecord>>> = fresh
             .par_iter()
             .map(|item| {
+                progress.advance(item.size);
                 let staged = self.layout.staged_objects().join(&item.digests.sha256);
                 let path = if staged.exists() {
                     staged
@@ -280,6 +283,7 @@ impl Case {
                 }))
             })
             .collect();
+        progress.end();
         let mut records = Vec::new();
         for r in results {
             records.extend(r?);
