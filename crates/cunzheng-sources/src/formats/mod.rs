@@ -2,8 +2,12 @@
 
 use crate::source::Source;
 
+mod common_cn_lines;
+mod qq_common;
+mod qq_txt;
+
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[];
+pub static SOURCES: &[&dyn Source] = &[&qq_txt::QqTxt];
 
 #[cfg(test)]
 mod tests {
