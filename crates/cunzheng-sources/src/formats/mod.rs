@@ -5,9 +5,11 @@ use crate::source::Source;
 mod common_cn_lines;
 mod qq_common;
 mod qq_txt;
+mod wechat_android_db;
+mod wechat_common;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[&qq_txt::QqTxt];
+pub static SOURCES: &[&dyn Source] = &[&qq_txt::QqTxt, &wechat_android_db::WechatAndroidDb];
 
 #[cfg(test)]
 mod tests {
