@@ -7,9 +7,14 @@ mod qq_common;
 mod qq_txt;
 mod wechat_android_db;
 mod wechat_common;
+mod wechat_pc_db;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[&qq_txt::QqTxt, &wechat_android_db::WechatAndroidDb];
+pub static SOURCES: &[&dyn Source] = &[
+    &qq_txt::QqTxt,
+    &wechat_android_db::WechatAndroidDb,
+    &wechat_pc_db::WechatPcDb,
+];
 
 #[cfg(test)]
 mod tests {
