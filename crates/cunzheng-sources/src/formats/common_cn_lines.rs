@@ -187,6 +187,108 @@ impl<R: Read> LineReader<R> {
     }
 }
 
+/// One CSV record (RFC 4180 quoting, fields may span lines) with its byte range.
+#[derive(Debug)]
+pub(crate) struct CsvRecord {
+    pub start: u64,
+    pub end: u64,
+    /// 1-based line of its first byte.
+    pub line: u64,
+    pub fields: Vec<String>,
+    /// Longer than [`MAX_RECORD`], or a quote never closed before the end of the file.
+    pub broken: Option<&'static str>,
+    /// Some bytes were invalid in the file's encoding.
+    pub decode_errors: bool,
+    /// The record's text (for excerpts).
+    pub text: String,
+}
+
+/// Splits one record's text into fields.
+fn split_csv(text: &str) -> (Vec<String>, bool) {
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    cur.push('"');
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            } else {
+                cur.push(c);
+            }
+        } else if c == '"' && at_start {
+            quoted = true;
+            at_start = false;
+        } else if c == ',' {
+            fields.push(std::mem::take(&mut cur));
+            at_start = true;
+        } else {
+            cur.push(c);
+            at_start = false;
+        }
+    }
+    fields.push(cur);
+    (fields, quoted)
+}
+
+/// Reads CSV records over a [`LineReader`].
+pub(crate) fn next_csv_record<R: Read>(
+    reader: &mut LineReader<R>,
+    enc: &TextEncoding,
+) -> std::io::Result<Option<CsvRecord>> {
+    let Some(first) = reader.next_line()? else {
+        return Ok(None);
+    };
+    let (mut text, mut bad) = enc.decode_line(&first.bytes);
+    let mut rec = CsvRecord {
+        start: first.start,
+        end: first.end,
+        line: first.line,
+        fields: Vec::new(),
+        broken: first
+            .truncated
+            .then_some("record longer than the record limit"),
+        decode_errors: false,
+        text: String::new(),
+    };
+    // An odd number of quotes so far means a field goes on to the next line.
+    while rec.broken.is_none() && text.matches('"').count() % 2 == 1 {
+        match reader.next_line()? {
+            Some(l) => {
+                let (t, b) = enc.decode_line(&l.bytes);
+                bad |= b;
+                rec.end = l.end;
+                if l.truncated || text.len() + t.len() > MAX_RECORD {
+                    rec.broken = Some("record longer than the record limit");
+                    break;
+                }
+                text.push('\n');
+                text.push_str(&t);
+            }
+            None => {
+                rec.broken = Some("quoted field not closed before the end of the file");
+                break;
+            }
+        }
+    }
+    if rec.broken.is_none() {
+        let (fields, open) = split_csv(&text);
+        rec.fields = fields;
+        if open {
+            rec.broken = Some("quoted field not closed");
+        }
+    }
+    rec.decode_errors = bad;
+    rec.text = text;
+    Ok(Some(rec))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +312,21 @@ mod tests {
         assert_eq!(l.len(), 2);
         assert_eq!(l[0], (2, 8, 1, "上".to_owned()));
         assert_eq!(l[1], (8, 10, 2, "下".to_owned()));
+    }
+
+    #[test]
+    fn csv_records_span_lines() {
+        let data = "a,b\r\n1,\"x\r\n\"\"y\"\"\",z\r\n2,\"open\r\n".as_bytes();
+        let enc = TextEncoding::detect(data);
+        let mut r = LineReader::new(data, enc).expect("reader");
+        let h = next_csv_record(&mut r, &enc).expect("io").expect("rec");
+        assert_eq!(h.fields, ["a", "b"]);
+        let rec = next_csv_record(&mut r, &enc).expect("io").expect("rec");
+        assert_eq!(rec.fields, ["1", "x\n\"y\"", "z"]);
+        assert_eq!((rec.start, rec.line), (5, 2));
+        let bad = next_csv_record(&mut r, &enc).expect("io").expect("rec");
+        assert!(bad.broken.is_some());
+        assert!(next_csv_record(&mut r, &enc).expect("io").is_none());
     }
 
     #[test]

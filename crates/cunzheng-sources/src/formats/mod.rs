@@ -7,6 +7,8 @@ mod qq_common;
 mod qq_txt;
 mod wechat_android_db;
 mod wechat_common;
+mod wechat_export_csv;
+mod wechat_export_txt;
 mod wechat_pc_db;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
@@ -14,6 +16,8 @@ pub static SOURCES: &[&dyn Source] = &[
     &qq_txt::QqTxt,
     &wechat_android_db::WechatAndroidDb,
     &wechat_pc_db::WechatPcDb,
+    &wechat_export_csv::WechatExportCsv,
+    &wechat_export_txt::WechatExportTxt,
 ];
 
 #[cfg(test)]
