@@ -8,6 +8,7 @@ mod qq_txt;
 mod wechat_android_db;
 mod wechat_common;
 mod wechat_export_csv;
+mod wechat_export_html;
 mod wechat_export_txt;
 mod wechat_pc_db;
 
@@ -18,6 +19,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &wechat_pc_db::WechatPcDb,
     &wechat_export_csv::WechatExportCsv,
     &wechat_export_txt::WechatExportTxt,
+    &wechat_export_html::WechatExportHtml,
 ];
 
 #[cfg(test)]
