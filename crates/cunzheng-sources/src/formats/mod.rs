@@ -11,6 +11,7 @@ mod wechat_export_csv;
 mod wechat_export_html;
 mod wechat_export_txt;
 mod wechat_pc_db;
+mod wechat_pywxdump_csv;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
 pub static SOURCES: &[&dyn Source] = &[
@@ -20,6 +21,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &wechat_export_csv::WechatExportCsv,
     &wechat_export_txt::WechatExportTxt,
     &wechat_export_html::WechatExportHtml,
+    &wechat_pywxdump_csv::WechatPywxdumpCsv,
 ];
 
 #[cfg(test)]
