@@ -4,6 +4,7 @@ use crate::source::Source;
 
 mod common_cn_lines;
 mod qq_common;
+mod qq_mht;
 mod qq_txt;
 mod wechat_android_db;
 mod wechat_common;
@@ -16,6 +17,7 @@ mod wechat_pywxdump_csv;
 /// Every format cunzheng reads, in no particular order (sniffing decides).
 pub static SOURCES: &[&dyn Source] = &[
     &qq_txt::QqTxt,
+    &qq_mht::QqMht,
     &wechat_android_db::WechatAndroidDb,
     &wechat_pc_db::WechatPcDb,
     &wechat_export_csv::WechatExportCsv,
