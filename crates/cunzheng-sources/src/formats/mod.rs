@@ -2,6 +2,8 @@
 
 use crate::source::Source;
 
+#[cfg(test)]
+mod cn_checks;
 mod common_cn_lines;
 mod qq_common;
 mod qq_mht;
