@@ -123,6 +123,11 @@ impl<R: Read> LineReader<R> {
         })
     }
 
+    /// Bytes read so far (the offset of the next line).
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+
     /// The next line, `None` at the end of the file.
     pub fn next_line(&mut self) -> std::io::Result<Option<RawLine>> {
         let start = self.pos;

@@ -814,6 +814,22 @@ Content-Type:multipart/related;\r\n\tcharset=\"utf-8\"\r\n\ttype=\"text/html\";\
         assert_eq!(line, Some(19));
     }
 
+    #[test]
+    fn wall_times_across_shanghai_dst() {
+        // China observed DST in 1988 (04-17 02:00 → 03:00): 12:00 in July is +09:00, a time
+        // in the gap takes the offset before it.
+        let s = sample()
+            .replace("日期: 2019-07-16", "日期: 1988-07-01")
+            .replace("日期: 2019-07-17", "日期: 1988-04-17")
+            .replace("00:00:01", "02:30:00");
+        let (sink, r) = run(s.as_bytes());
+        r.expect("parse");
+        let m = &sink.messages;
+        assert_eq!(m[0].time.utc.as_deref(), Some("1988-07-01T09:15:05Z"));
+        assert_eq!(m[0].time.offset.as_deref(), Some("+09:00"));
+        assert_eq!(m[3].time.utc.as_deref(), Some("1988-04-16T18:30:00Z"));
+    }
+
     /// Writes the sample as the fuzz seed (run by hand with `--ignored`).
     #[test]
     #[ignore]

@@ -115,7 +115,7 @@ impl Source for QqTxt {
             conv_ids: HashSet::new(),
             pending: None,
             prev_blank: true,
-            in_header: false,
+            after_sep: false,
             decode_errors: 0,
         };
         loop {
@@ -125,7 +125,7 @@ impl Source for QqTxt {
                 Err(e) => {
                     st.flush(sink);
                     return Err(SourceError::Format {
-                        location: format!("byte {}", reader_pos_hint(&st)),
+                        location: format!("byte {}", reader.pos()),
                         message: format!("read error: {e}"),
                     });
                 }
@@ -141,10 +141,6 @@ impl Source for QqTxt {
         }
         Ok(())
     }
-}
-
-fn reader_pos_hint(st: &State<'_>) -> u64 {
-    st.pending.as_ref().map_or(0, |p| p.end)
 }
 
 /// A message being read: its header and the body lines so far.
@@ -174,7 +170,9 @@ struct State<'a> {
     conv_ids: HashSet<String>,
     pending: Option<Pending>,
     prev_blank: bool,
-    in_header: bool,
+    /// The previous non-blank line was a `====` separator: 消息分组/消息对象 lines count
+    /// only there, so a message body that starts with those words is not a header.
+    after_sep: bool,
     decode_errors: u64,
 }
 
@@ -235,17 +233,18 @@ impl State<'_> {
         }
         if is_separator(trimmed) {
             self.flush(sink);
-            self.in_header = !self.in_header;
+            self.after_sep = true;
             self.prev_blank = true;
             return;
         }
-        if let Some(g) = label(trimmed, "消息分组") {
+        let after_sep = std::mem::replace(&mut self.after_sep, false);
+        if let Some(g) = label(trimmed, "消息分组").filter(|_| after_sep) {
             self.flush(sink);
             self.group = Some(g.to_owned());
             self.prev_blank = true;
             return;
         }
-        if let Some(o) = label(trimmed, "消息对象") {
+        if let Some(o) = label(trimmed, "消息对象").filter(|_| after_sep) {
             self.flush(sink);
             self.open_conversation(Some(o.to_owned()), sink);
             self.prev_blank = true;
@@ -313,7 +312,7 @@ impl State<'_> {
                 p.decode_error |= bad;
             }
             None => {
-                let reason = if self.in_header {
+                let reason = if after_sep {
                     "header line not recognised (not 消息分组/消息对象)"
                 } else {
                     "line outside any message"
@@ -627,6 +626,13 @@ mod tests {
         ] {
             let _ = run_bytes(data, &Options::default());
         }
+        // 消息对象 in a body (no ==== line before it) is text, not a new conversation.
+        let (sink, _) = run_bytes(
+            "2019-07-16 18:15:05 A(1)\n消息对象:假的\n\n".as_bytes(),
+            &Options::default(),
+        );
+        assert_eq!(sink.conversations.len(), 1);
+        assert_eq!(sink.messages[0].body, "消息对象:假的");
         // An impossible date keeps its raw text, no instant claimed.
         let (sink, _) = run_bytes(b"2019-13-45 23:59:59 A(1)\nbody\n", &Options::default());
         assert_eq!(sink.messages.len(), 1);

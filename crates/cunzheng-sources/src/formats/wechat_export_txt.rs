@@ -382,6 +382,31 @@ mod tests {
     }
 
     #[test]
+    fn wall_times_across_shanghai_dst_and_given_zone() {
+        let text = "1988-07-01 12:00:00 老王\n夏令时\n\n1988-04-17 02:30:00 老王\n缺口\n\n";
+        let s = run(text.as_bytes(), &Options::default());
+        assert_eq!(
+            s.messages[0].time.utc.as_deref(),
+            Some("1988-07-01T03:00:00Z")
+        );
+        assert_eq!(s.messages[0].time.offset.as_deref(), Some("+09:00"));
+        assert_eq!(
+            s.messages[1].time.utc.as_deref(),
+            Some("1988-04-16T18:30:00Z")
+        );
+        let opts = Options {
+            zone: Some("Europe/Berlin".into()),
+            ..Options::default()
+        };
+        let s = run(text.as_bytes(), &opts);
+        assert_eq!(s.messages[0].time.zone_basis, "given");
+        assert_eq!(
+            s.messages[0].time.utc.as_deref(),
+            Some("1988-07-01T10:00:00Z")
+        );
+    }
+
+    #[test]
     fn hostile_and_encodings() {
         let _ = run(b"", &Options::default());
         let s = run(

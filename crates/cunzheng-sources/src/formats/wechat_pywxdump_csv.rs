@@ -279,6 +279,29 @@ mod tests {
 6,9006,新类型,0,wxid_x,123@chatroom,?,,not a time\r\n";
 
     #[test]
+    fn wall_times_across_shanghai_dst() {
+        let text = "id,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime\n\
+            1,1,文本,0,a,a,x,,1988-07-01 12:00:00\n2,2,文本,0,a,a,y,,1988-04-17 02:30:00\n";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.csv");
+        std::fs::write(&path, text).expect("write");
+        let input = Input::open(&path).expect("open");
+        let mut sink = Collect::default();
+        WechatPywxdumpCsv
+            .parse(&input, &Options::default(), &mut sink)
+            .expect("parse");
+        assert_eq!(sink.messages[0].time.offset.as_deref(), Some("+09:00"));
+        assert_eq!(
+            sink.messages[0].time.utc.as_deref(),
+            Some("1988-07-01T03:00:00Z")
+        );
+        assert_eq!(
+            sink.messages[1].time.utc.as_deref(),
+            Some("1988-04-16T18:30:00Z")
+        );
+    }
+
+    #[test]
     fn documented_sample() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("wxid_me_0_100.csv");
