@@ -240,9 +240,9 @@ fn throughput() {
     let path = dir.path().join("chat.html");
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-        write!(
+        writeln!(
             w,
-            "<html><head><title>测试</title></head><body><script>const chatMessages = [\n"
+            "<html><head><title>测试</title></head><body><script>const chatMessages = ["
         )
         .expect("w");
         for i in 0..300_000u64 {
