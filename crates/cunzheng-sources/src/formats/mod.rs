@@ -2,8 +2,31 @@
 
 use crate::source::Source;
 
+#[cfg(test)]
+mod cn_checks;
+mod common_cn_lines;
+mod qq_common;
+mod qq_mht;
+mod qq_txt;
+mod wechat_android_db;
+mod wechat_common;
+mod wechat_export_csv;
+mod wechat_export_html;
+mod wechat_export_txt;
+mod wechat_pc_db;
+mod wechat_pywxdump_csv;
+
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[];
+pub static SOURCES: &[&dyn Source] = &[
+    &qq_txt::QqTxt,
+    &qq_mht::QqMht,
+    &wechat_android_db::WechatAndroidDb,
+    &wechat_pc_db::WechatPcDb,
+    &wechat_export_csv::WechatExportCsv,
+    &wechat_export_txt::WechatExportTxt,
+    &wechat_export_html::WechatExportHtml,
+    &wechat_pywxdump_csv::WechatPywxdumpCsv,
+];
 
 #[cfg(test)]
 mod tests {
