@@ -107,6 +107,14 @@ impl SealStatement {
             message: message.to_owned(),
         };
         let text = std::str::from_utf8(bytes).map_err(|_| err(0, "not UTF-8"))?;
+        // Statements are written with LF only; a CR would be silently dropped by `lines()` and
+        // the signed bytes would no longer be what a reader sees.
+        if let Some(pos) = text.find('\r') {
+            return Err(err(
+                1 + text[..pos].matches('\n').count(),
+                "carriage return in statement",
+            ));
+        }
         let mut lines = text.lines();
         if lines.next() != Some(HEADER) {
             return Err(err(1, "missing header `cunzheng seal statement v1`"));
@@ -203,5 +211,34 @@ mod tests {
             11
         );
         assert!(SealStatement::parse(b"").is_err());
+    }
+
+    #[test]
+    fn fuzz_regression_carriage_return_in_a_value() {
+        // Found by the seal_statement fuzz target: a CR inside a value did not round-trip.
+        let s = SealStatement {
+            case_id: "C".into(),
+            version: 1,
+            sealed_at: "t".into(),
+            local_offset: "+00:00".into(),
+            examiner: "e".into(),
+            key: "k".into(),
+            tool: "cunzheng".into(),
+            payload_oxum: "0.0".into(),
+            tree_size: 0,
+            merkle_root: "a".repeat(64),
+            manifest_sha256: "b".repeat(64),
+            manifest_sm3: "c".repeat(64),
+            custody_head_seq: 0,
+            custody_head_sha256: "d".repeat(64),
+            previous_statement: None,
+        };
+        let text = s.to_text().replace("case-id: C", "case-id: C\rx");
+        assert_eq!(
+            SealStatement::parse(text.as_bytes()).expect_err("CR").line,
+            2
+        );
+        let trailing = s.to_text().replace("\n", "\r\n");
+        assert!(SealStatement::parse(trailing.as_bytes()).is_err());
     }
 }
