@@ -137,6 +137,25 @@ struct Layout {
     cell_start: usize,
 }
 
+/// NULL and all-zero blobs or text say nothing about whether the bytes are a record.
+fn informative_value(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Blob(b) => b.iter().any(|&x| x != 0),
+        Value::Text(t) => t.chars().any(|c| c != '\0'),
+        _ => true,
+    }
+}
+
+/// Carved text with NUL characters, or long runs of zero bytes, is not a chat record.
+fn plausible_value(v: &Value) -> bool {
+    match v {
+        Value::Text(t) => !t.contains('\0'),
+        Value::Blob(b) => b.len() < 8 || b.iter().any(|&x| x != 0),
+        _ => true,
+    }
+}
+
 /// How well a stored type fits a column: 0 = impossible, 1 = what SQLite would store.
 fn compat(col: &Column, st: u64) -> f64 {
     use StorageClass as S;
@@ -192,7 +211,12 @@ impl<'a> Carver<'a> {
     }
 
     /// The best table for these types: (index, plausibility, ambiguous).
-    fn best_table(&self, types: &[Option<u64>], prior: Option<usize>) -> Option<(usize, f64)> {
+    fn best_table(
+        &self,
+        types: &[Option<u64>],
+        prior: Option<usize>,
+        strict: bool,
+    ) -> Option<(usize, f64)> {
         let cands = self.by_cols.get(&types.len())?;
         let mut best: Option<(usize, f64)> = None;
         let mut ties = 0;
@@ -205,7 +229,9 @@ impl<'a> Carver<'a> {
                     Some(st) => compat(c, *st),
                     None => 0.7,
                 };
-                if s == 0.0 {
+                // Carved bytes have no structure vouching for them: a type the column would
+                // not normally hold is taken as a sign the bytes are not this table's record.
+                if s == 0.0 || (strict && s < 0.5) {
                     ok = false;
                     break;
                 }
@@ -265,53 +291,63 @@ impl<'a> Carver<'a> {
             }
         }
         let cols = &self.targets[table].columns;
+        let strict = lay.method != Method::Pointer;
         let mut values = Vec::with_capacity(cols.len());
         let mut missing = Vec::new();
         let mut pos = lay.header_len;
         let mut informative = 0;
+        // Overflow pages may have been reused: one value from them that does not decode
+        // makes every value from them unreliable.
+        let mut overflow_bad = !complete;
+        let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::with_capacity(cols.len());
         for (i, st) in lay.types.iter().enumerate() {
             let Some(st) = *st else {
-                values.push(Value::Null);
-                missing.push(i);
+                decoded.push((i, None, false));
                 continue;
             };
             let size = serial_size(st)? as usize;
-            let bytes = payload.get(pos..pos + size);
+            let start = pos;
             pos += size;
-            match bytes {
-                Some(b) => {
-                    let v = decode_value(st, b, self.enc, true);
-                    match v {
-                        Some(v) => {
-                            if cols.get(i).is_some_and(|c| c.rowid_alias) {
-                                match lay.rowid {
-                                    Some(r) => values.push(Value::Integer(r)),
-                                    None => {
-                                        values.push(Value::Null);
-                                        missing.push(i);
-                                    }
-                                }
-                                continue;
-                            }
-                            if !matches!(v, Value::Null) {
-                                informative += 1;
-                            }
-                            values.push(v);
-                        }
-                        // Invalid text in a part we hold whole: the hypothesis is wrong.
-                        None if !spills || pos <= local => return None,
-                        None => {
-                            values.push(Value::Null);
-                            missing.push(i);
-                        }
-                    }
+            let in_overflow = spills && pos > local;
+            let v = payload
+                .get(start..pos)
+                .and_then(|b| decode_value(st, b, self.enc, true))
+                .filter(|v| !strict || plausible_value(v));
+            match v {
+                Some(v) => decoded.push((i, Some(v), in_overflow)),
+                // A value we hold whole that does not decode: the hypothesis is wrong.
+                None if !in_overflow => return None,
+                None => {
+                    overflow_bad = true;
+                    decoded.push((i, None, true));
                 }
-                None if !complete => {
+            }
+        }
+        for (i, v, in_overflow) in decoded {
+            let v = if in_overflow && overflow_bad { None } else { v };
+            match v {
+                Some(_) if cols.get(i).is_some_and(|c| c.rowid_alias) => match lay.rowid {
+                    Some(r) => values.push(Value::Integer(r)),
+                    None => {
+                        values.push(Value::Null);
+                        missing.push(i);
+                    }
+                },
+                Some(v) => {
+                    if informative_value(&v) {
+                        informative += 1;
+                    }
+                    values.push(v);
+                }
+                None => {
                     values.push(Value::Null);
                     missing.push(i);
                 }
-                None => return None,
             }
+        }
+        let stored = cols.iter().filter(|c| !c.rowid_alias).count();
+        if strict && informative < stored.min(2) {
+            return None;
         }
         if informative == 0 {
             return None;
@@ -341,7 +377,7 @@ impl<'a> Carver<'a> {
         prior: Option<usize>,
         source: Source,
     ) -> Option<(Found, usize)> {
-        let (t, plaus) = self.best_table(&lay.types, prior)?;
+        let (t, plaus) = self.best_table(&lay.types, prior, lay.method != Method::Pointer)?;
         self.materialize(page, pgno, &lay, limit, t, plaus, source)
     }
 
@@ -437,6 +473,7 @@ impl<'a> Carver<'a> {
         limit: usize,
         prior: Option<usize>,
         source: Source,
+        hard: bool,
     ) -> Option<(Found, usize)> {
         let mut best: Option<(Found, usize)> = None;
         let mut consider = |c: Option<(Found, usize)>| {
@@ -477,7 +514,7 @@ impl<'a> Carver<'a> {
             if n >= 2 {
                 if let Some((rest, used, body_rest)) = parse_types(tail, n - 1) {
                     let header_len = used + 2;
-                    for first in self.first_type_guesses(n, limit, s + used, body_rest) {
+                    for first in self.first_type_guesses(n, limit, s + used, body_rest, hard) {
                         let mut types = vec![first];
                         types.extend(rest.iter().copied().map(Some));
                         let p = header_len as u64
@@ -510,6 +547,7 @@ impl<'a> Carver<'a> {
         limit: usize,
         body_start: usize,
         body_rest: u64,
+        hard: bool,
     ) -> Vec<Option<u64>> {
         let mut out = Vec::new();
         let len1 = (limit as u64).checked_sub(body_start as u64 + body_rest);
@@ -519,6 +557,8 @@ impl<'a> Carver<'a> {
             };
             let g = if c.rowid_alias {
                 Some(0)
+            } else if !hard {
+                continue;
             } else {
                 // Only when the cell ends where the block ends can the length be inferred.
                 len1.and_then(|l| match (c.affinity, l) {
@@ -570,7 +610,7 @@ impl<'a> Carver<'a> {
                 .copied();
             let limit = block.map_or(hi, |(s, len)| (s + len).min(hi));
             if let Some((s, _)) = block.filter(|(s, _)| *s == pos) {
-                if let Some((f, end)) = self.clobbered(page, pgno, s, limit, prior, source) {
+                if let Some((f, end)) = self.clobbered(page, pgno, s, limit, prior, source, true) {
                     out.push(f);
                     pos = end.max(pos + 1);
                     soft_boundary = true;
@@ -589,7 +629,7 @@ impl<'a> Carver<'a> {
                 .or_else(|| self.bare_header(page, pgno, pos, limit, prior, source, None))
                 .or_else(|| {
                     soft_boundary
-                        .then(|| self.clobbered(page, pgno, pos, limit, prior, source))
+                        .then(|| self.clobbered(page, pgno, pos, limit, prior, source, false))
                         .flatten()
                 });
             match found {

@@ -311,7 +311,9 @@ pub fn recover_files(
             .filter(|_| pager.in_wal(pgno));
         let before = found.len();
         match role {
-            Some(Owner::Table(_)) | Some(Owner::Index) => {
+            // Free space of index pages holds index records, not rows.
+            Some(Owner::Index) => {}
+            Some(Owner::Table(_)) => {
                 let prior = prior_of(pgno);
                 page_areas(
                     &carver,
@@ -381,7 +383,11 @@ pub fn recover_files(
         .filter(|&p| p <= pager.file_pages)
         .collect();
     superseded.sort_unstable();
+    let ptrmap = |p: u32| owner.get(&p) == Some(&Owner::PtrMap);
     for pgno in superseded {
+        if ptrmap(pgno) {
+            continue;
+        }
         let data = pager.file_page(pgno)?;
         page_areas(
             &carver,
@@ -399,7 +405,7 @@ pub fn recover_files(
     if let Some(w) = &wal {
         let mut buf = vec![0u8; header.page_size as usize];
         for f in &w.frames {
-            if current_frame.get(&f.page) == Some(&f.index) && f.committed {
+            if (current_frame.get(&f.page) == Some(&f.index) && f.committed) || ptrmap(f.page) {
                 continue;
             }
             if pager.wal_read(f.data_offset, &mut buf).is_err() {
@@ -434,6 +440,9 @@ pub fn recover_files(
             Ok(j) => {
                 let mut buf = vec![0u8; header.page_size as usize];
                 for p in &j.pages {
+                    if ptrmap(p.page) {
+                        continue;
+                    }
                     jf.read_at(p.data_offset, &mut buf)?;
                     let before = found.len();
                     let src = Source::Journal(p.index);
@@ -554,6 +563,10 @@ fn page_areas(
             return;
         }
     };
+    if !page.kind.is_table() {
+        // An index page (or a freed one): its records are index entries, not rows.
+        return;
+    }
     let (gap_lo, gap_hi) = page.unallocated();
     let mut areas: Vec<(usize, usize, bool)> = vec![(gap_lo, gap_hi, false)];
     match page.freeblocks() {
