@@ -88,6 +88,12 @@ pub struct Carver<'a> {
     targets: &'a [Target],
     by_cols: HashMap<usize, Vec<usize>>,
     col_counts: Vec<usize>,
+    /// Infer a lost first serial type from the freeblock's size (off: too many false hits
+    /// where freeblocks merged; kept for experiments).
+    infer_first: bool,
+    /// Reject records whose tail holds a newer cell (off: the check also fires inside
+    /// intact records and costs more recall than it gains precision; see the tests).
+    check_tails: bool,
     max_cols: usize,
     enc: TextEncoding,
     usable: u32,
@@ -150,7 +156,21 @@ fn informative_value(v: &Value) -> bool {
 /// Carved text with NUL characters, or long runs of zero bytes, is not a chat record.
 fn plausible_value(v: &Value) -> bool {
     match v {
-        Value::Text(t) => !t.contains('\0'),
+        Value::Text(t) => {
+            let n = t.chars().count();
+            // ASCII read as UTF-16 at the wrong alignment gives U+XX00 characters.
+            let shifted = t
+                .chars()
+                .filter(|&c| {
+                    let c = c as u32;
+                    c > 0xff && c & 0xff == 0 && (0x20..0x7f).contains(&(c >> 8))
+                })
+                .count();
+            let control = t
+                .chars()
+                .any(|c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'));
+            !control && shifted * 4 <= n
+        }
         Value::Blob(b) => b.len() < 8 || b.iter().any(|&x| x != 0),
         _ => true,
     }
@@ -203,6 +223,8 @@ impl<'a> Carver<'a> {
             targets,
             by_cols,
             col_counts,
+            infer_first: true,
+            check_tails: false,
             max_cols,
             enc,
             usable,
@@ -557,7 +579,7 @@ impl<'a> Carver<'a> {
             };
             let g = if c.rowid_alias {
                 Some(0)
-            } else if !hard {
+            } else if !hard || !self.infer_first {
                 continue;
             } else {
                 // Only when the cell ends where the block ends can the length be inferred.
@@ -580,6 +602,37 @@ impl<'a> Carver<'a> {
             }
         }
         out
+    }
+
+    /// SQLite carves new cells from the end of a free slot, so an old record can keep its
+    /// head and lose its tail to a newer cell (itself maybe freed since, its first 4 bytes a
+    /// freeblock header). True when such a newer cell starts inside `(start, end)`.
+    #[allow(clippy::too_many_arguments)]
+    fn overwritten_tail(
+        &self,
+        page: &[u8],
+        pgno: u32,
+        start: usize,
+        end: usize,
+        limit: usize,
+        prior: Option<usize>,
+        source: Source,
+    ) -> bool {
+        for q in start + 4..end.saturating_sub(4) {
+            let Some(h) = page.get(q..q + 4) else { break };
+            let next = usize::from(u16::from_be_bytes([h[0], h[1]]));
+            let size = usize::from(u16::from_be_bytes([h[2], h[3]]));
+            if (next != 0 && next <= q) || size < 8 || q + size > limit.max(end) {
+                continue;
+            }
+            if self
+                .clobbered(page, pgno, q, q + size, prior, source, true)
+                .is_some_and(|(f, _)| f.confidence >= 0.7)
+            {
+                return true;
+            }
+        }
+        false
     }
 
     /// Carves `[lo, hi)` of a page. `blocks`: freeblock starts inside the region, whose first
@@ -610,7 +663,14 @@ impl<'a> Carver<'a> {
                 .copied();
             let limit = block.map_or(hi, |(s, len)| (s + len).min(hi));
             if let Some((s, _)) = block.filter(|(s, _)| *s == pos) {
-                if let Some((f, end)) = self.clobbered(page, pgno, s, limit, prior, source, true) {
+                if let Some((f, end)) = self
+                    .clobbered(page, pgno, s, limit, prior, source, true)
+                    .filter(|(f, end)| {
+                        !self.check_tails
+                            || !self
+                                .overwritten_tail(page, pgno, f.offset, *end, limit, prior, source)
+                    })
+                {
                     out.push(f);
                     pos = end.max(pos + 1);
                     soft_boundary = true;
@@ -619,9 +679,10 @@ impl<'a> Carver<'a> {
                 pos = s + 4;
                 continue;
             }
-            if page[pos] == 0 {
+            // No cell or record header starts with a zero byte; a clobbered cell after a
+            // carved one may (its freeblock header's next pointer is often 0).
+            if page[pos] == 0 && !soft_boundary {
                 pos += 1;
-                soft_boundary = false;
                 continue;
             }
             let found = self
@@ -633,6 +694,16 @@ impl<'a> Carver<'a> {
                         .flatten()
                 });
             match found {
+                Some((f, end))
+                    if self.check_tails
+                        && self
+                            .overwritten_tail(page, pgno, f.offset, end, limit, prior, source) =>
+                {
+                    // Its tail was reused by a newer cell: not this record's bytes any more.
+                    let _ = f;
+                    pos += 1;
+                    soft_boundary = false;
+                }
                 Some((f, end)) => {
                     out.push(f);
                     pos = end.max(pos + 1);
