@@ -43,7 +43,11 @@ fn cyclic_freelist_is_reported_not_followed() {
     // The trunk's next pointer points to itself.
     patch(&p, u64::from(trunk - 1) * 1024, &trunk.to_be_bytes());
     let r = recover(&p, None, None).expect("recovers the rest");
-    assert!(r.problems.iter().any(|p| p.contains("freelist")), "{:?}", r.problems);
+    assert!(
+        r.problems.iter().any(|p| p.contains("freelist")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]
@@ -66,7 +70,11 @@ fn cyclic_overflow_chain_and_pages_past_the_end() {
     patch(&p, 32, &(pages + 7).to_be_bytes());
     let r = recover(&p, None, None).expect("recovers the rest");
     assert!(!r.problems.is_empty());
-    assert!(r.problems.iter().all(|p| p.contains("page")), "{:?}", r.problems);
+    assert!(
+        r.problems.iter().all(|p| p.contains("page")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]
@@ -76,10 +84,15 @@ fn header_lying_about_page_size() {
     patch(&p, 16, &4096u16.to_be_bytes());
     let r = recover(&p, None, None);
     if let Ok(r) = &r {
-        assert!(!r.problems.is_empty(), "a 4096-byte reading of 1024-byte pages finds problems");
+        assert!(
+            !r.problems.is_empty(),
+            "a 4096-byte reading of 1024-byte pages finds problems"
+        );
     }
     patch(&p, 16, &1000u16.to_be_bytes());
-    let e = recover(&p, None, None).expect_err("not a power of two").to_string();
+    let e = recover(&p, None, None)
+        .expect_err("not a power of two")
+        .to_string();
     assert!(e.contains("page size 1000") && e.contains("byte 16"), "{e}");
 }
 
@@ -87,15 +100,26 @@ fn header_lying_about_page_size() {
 fn four_gigabyte_sparse_file_is_bounded() {
     let dir = tempfile::tempdir().expect("dir");
     let p = small_db(dir.path());
-    let f = std::fs::OpenOptions::new().write(true).open(&p).expect("open");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .expect("open");
     f.set_len(4 << 30).expect("sparse");
     drop(f);
     // The header's page count is small; pages past it are read one at a time, zero pages skipped.
     patch(&p, 28, &(u32::MAX).to_be_bytes());
     let t = Instant::now();
     let r = recover(&p, None, None).expect("recover");
-    assert!(t.elapsed() < Duration::from_secs(120), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(120),
+        "took {:?}",
+        t.elapsed()
+    );
     assert!(r.page_count <= (4u32 << 20) / 1024 * 1024);
-    assert!(r.problems.iter().any(|p| p.contains("header says")), "{:?}", r.problems);
+    assert!(
+        r.problems.iter().any(|p| p.contains("header says")),
+        "{:?}",
+        r.problems
+    );
     assert!(!r.rows.is_empty());
 }
