@@ -12,6 +12,10 @@
 //! allows, rowid alias stored as NULL, text valid in the database encoding) and lie inside
 //! the free region; confidence says how much of the cell was checked.
 
+// Carving hypotheses need the page, its number, the region bounds, the table prior and the
+// source together; a struct for them would only move the arguments.
+#![allow(clippy::too_many_arguments)]
+
 use crate::read::btree::local_size;
 use crate::read::header::TextEncoding;
 use crate::read::pager::Pager;
@@ -499,13 +503,12 @@ impl<'a> Carver<'a> {
     ) -> Option<(Found, usize)> {
         let mut best: Option<(Found, usize)> = None;
         let mut consider = |c: Option<(Found, usize)>| {
-            if let Some(c) = c {
-                if best
+            if let Some(c) = c
+                && best
                     .as_ref()
                     .is_none_or(|b| c.0.confidence > b.0.confidence)
-                {
-                    best = Some(c);
-                }
+            {
+                best = Some(c);
             }
         };
         for h in fb + 4..=(fb + 12).min(limit) {
@@ -533,29 +536,28 @@ impl<'a> Carver<'a> {
             }
             // Header length at fb+2 and the first type at fb+3 lost (1-byte payload size
             // and rowid): infer the first type from the schema and the block's end.
-            if n >= 2 {
-                if let Some((rest, used, body_rest)) = parse_types(tail, n - 1) {
-                    let header_len = used + 2;
-                    for first in self.first_type_guesses(n, limit, s + used, body_rest, hard) {
-                        let mut types = vec![first];
-                        types.extend(rest.iter().copied().map(Some));
-                        let p = header_len as u64
-                            + first.and_then(serial_size).unwrap_or(0)
-                            + body_rest;
-                        if p >= 128 || body_rest == 0 && first.is_none() {
-                            continue;
-                        }
-                        let lay = Layout {
-                            types,
-                            payload_start: s - 2,
-                            header_len,
-                            payload_len: p,
-                            rowid: None,
-                            method: Method::NoFirstType,
-                            cell_start: fb,
-                        };
-                        consider(self.finish(page, pgno, lay, limit, prior, source));
+            if n >= 2
+                && let Some((rest, used, body_rest)) = parse_types(tail, n - 1)
+            {
+                let header_len = used + 2;
+                for first in self.first_type_guesses(n, limit, s + used, body_rest, hard) {
+                    let mut types = vec![first];
+                    types.extend(rest.iter().copied().map(Some));
+                    let p =
+                        header_len as u64 + first.and_then(serial_size).unwrap_or(0) + body_rest;
+                    if p >= 128 || body_rest == 0 && first.is_none() {
+                        continue;
                     }
+                    let lay = Layout {
+                        types,
+                        payload_start: s - 2,
+                        header_len,
+                        payload_len: p,
+                        rowid: None,
+                        method: Method::NoFirstType,
+                        cell_start: fb,
+                    };
+                    consider(self.finish(page, pgno, lay, limit, prior, source));
                 }
             }
         }

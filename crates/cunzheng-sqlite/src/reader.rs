@@ -233,7 +233,10 @@ mod tests {
     fn truncation_names_the_place() {
         let data = [0x81u8, 0x82];
         let mut r = Reader::new(&data, 7, 100);
-        let err = r.varint("cell payload size").unwrap_err().to_string();
+        let err = r
+            .varint("cell payload size")
+            .expect_err("truncated")
+            .to_string();
         assert!(err.contains("page 7 offset 100"), "{err}");
         assert!(r.sub(1, 5, "x").is_err());
         assert_eq!(r.sub(1, 1, "x").map(|s| s.remaining()).ok(), Some(1));

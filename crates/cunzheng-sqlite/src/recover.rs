@@ -216,10 +216,10 @@ pub fn recover_files(
             enc,
             &mut |rowid, mut v| {
                 *count += 1;
-                if let (Some(a), Some(r)) = (alias, rowid) {
-                    if let Some(slot) = v.get_mut(a) {
-                        *slot = Value::Integer(r);
-                    }
+                if let (Some(a), Some(r)) = (alias, rowid)
+                    && let Some(slot) = v.get_mut(a)
+                {
+                    *slot = Value::Integer(r);
                 }
                 hs.insert(row_hash(&v, &[]));
             },
@@ -573,15 +573,16 @@ fn page_areas(
         Ok(blocks) => areas.extend(blocks.into_iter().map(|(s, n)| (s, s + n, true))),
         Err(e) => problems.push(e.to_string()),
     }
-    if cells && page.kind == PageKind::TableLeaf {
-        if let Ok(offsets) = page.cell_offsets() {
-            for off in offsets {
-                if off < gap_hi || off >= usable {
-                    continue;
-                }
-                if let Some(f) = carver.pointer_cell(data, pgno, off, usable, prior, block_src) {
-                    found.push(f);
-                }
+    if cells
+        && page.kind == PageKind::TableLeaf
+        && let Ok(offsets) = page.cell_offsets()
+    {
+        for off in offsets {
+            if off < gap_hi || off >= usable {
+                continue;
+            }
+            if let Some(f) = carver.pointer_cell(data, pgno, off, usable, prior, block_src) {
+                found.push(f);
             }
         }
     }
@@ -783,10 +784,10 @@ fn dedup(
             &mut sink,
             enc,
             &mut |rowid, mut v| {
-                if let (Some(a), Some(r)) = (alias, rowid) {
-                    if let Some(slot) = v.get_mut(a) {
-                        *slot = Value::Integer(r);
-                    }
+                if let (Some(a), Some(r)) = (alias, rowid)
+                    && let Some(slot) = v.get_mut(a)
+                {
+                    *slot = Value::Integer(r);
                 }
                 set.insert(row_hash(&v, &mask));
             },

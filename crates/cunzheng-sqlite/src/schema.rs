@@ -201,12 +201,12 @@ pub fn parse_create_table(sql: &str) -> Option<Shape> {
         let first = part.first()?;
         if matches!(first, Tok::Word(_)) && CONSTRAINT_START.iter().any(|k| is_kw(first, k)) {
             // Table constraint; remember a single-column PRIMARY KEY for the rowid alias.
-            if let Some(p) = part.iter().position(|t| is_kw(t, "PRIMARY")) {
-                if let Some((cols, _)) = definitions(&part[p..]) {
-                    if cols.len() == 1 && !cols[0].is_empty() {
-                        table_pk.push(text(&cols[0][0]));
-                    }
-                }
+            if let Some(p) = part.iter().position(|t| is_kw(t, "PRIMARY"))
+                && let Some((cols, _)) = definitions(&part[p..])
+                && cols.len() == 1
+                && !cols[0].is_empty()
+            {
+                table_pk.push(text(&cols[0][0]));
             }
             continue;
         }
@@ -244,12 +244,12 @@ pub fn parse_create_table(sql: &str) -> Option<Shape> {
             name,
         });
     }
-    if let [pk] = table_pk.as_slice() {
-        if !without_rowid {
-            for c in &mut shape.columns {
-                if c.name.eq_ignore_ascii_case(pk) && c.declared.eq_ignore_ascii_case("INTEGER") {
-                    c.rowid_alias = true;
-                }
+    if let [pk] = table_pk.as_slice()
+        && !without_rowid
+    {
+        for c in &mut shape.columns {
+            if c.name.eq_ignore_ascii_case(pk) && c.declared.eq_ignore_ascii_case("INTEGER") {
+                c.rowid_alias = true;
             }
         }
     }

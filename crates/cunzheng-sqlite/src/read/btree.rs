@@ -286,7 +286,7 @@ mod tests {
         page[100..102].copy_from_slice(&100u16.to_be_bytes());
         page[102..104].copy_from_slice(&8u16.to_be_bytes());
         let p = BtreePage::parse(&page, 2, 512).expect("page");
-        let e = p.freeblocks().unwrap_err().to_string();
+        let e = p.freeblocks().expect_err("loop").to_string();
         assert!(e.contains("page 2"), "{e}");
     }
 }
