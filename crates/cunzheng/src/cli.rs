@@ -126,6 +126,17 @@ enum Command {
     },
     /// List the chat formats cunzheng reads.
     Formats,
+    /// Recover deleted rows from a SQLite database (read-only; with --json one object per row).
+    Recover {
+        /// The database file.
+        db: PathBuf,
+        /// Its write-ahead log (e.g. DB-wal).
+        #[arg(long)]
+        wal: Option<PathBuf>,
+        /// Its rollback journal (e.g. DB-journal).
+        #[arg(long)]
+        journal: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -265,6 +276,9 @@ pub fn run(args: Args) -> Result<u8> {
             tz,
             owner,
         } => parse(json, &file, &format, tz, owner),
+        Command::Recover { db, wal, journal } => {
+            recover(json, &db, wal.as_deref(), journal.as_deref())
+        }
         Command::Formats => {
             formats(json);
             Ok(EXIT_OK)
@@ -747,4 +761,46 @@ fn formats(json: bool) {
             );
         }
     }
+}
+
+/// `cunzheng recover`: deleted rows with where they were found and how sure the carving is.
+fn recover(json: bool, db: &Path, wal: Option<&Path>, journal: Option<&Path>) -> Result<u8> {
+    let r = cunzheng_sqlite::recover(db, wal, journal)
+        .with_context(|| format!("recovering from {}", db.display()))?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        for row in &r.rows {
+            serde_json::to_writer(&mut out, row)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        for t in &r.tables {
+            writeln!(
+                out,
+                "table {}: {} live rows, {} recovered",
+                t.name, t.live_rows, t.recovered_rows
+            )?;
+        }
+        for row in &r.rows {
+            writeln!(
+                out,
+                "{} [{} page {} offset {} confidence {:.2}] {}{}",
+                row.table,
+                row.source,
+                row.page,
+                row.offset,
+                row.confidence,
+                serde_json::Value::from(row.values.clone()),
+                if row.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" missing {:?}", row.missing)
+                },
+            )?;
+        }
+    }
+    for p in &r.problems {
+        eprintln!("cunzheng: warning: {p}");
+    }
+    Ok(EXIT_OK)
 }
