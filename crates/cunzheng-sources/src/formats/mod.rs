@@ -2,8 +2,12 @@
 
 use crate::source::Source;
 
+mod common_mail;
+mod eml;
+mod mbox;
+
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[];
+pub static SOURCES: &[&dyn Source] = &[&eml::Eml, &mbox::Mbox];
 
 #[cfg(test)]
 mod tests {
