@@ -192,6 +192,8 @@ pub(crate) fn sniff_headers(head: &[u8]) -> u8 {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let mut names: Vec<String> = Vec::new();
     let mut related = false;
+    let mut from_has_at = false;
+    let mut last = String::new();
     let mut lines = head.split(|&b| b == b'\n').peekable();
     let mut complete = false;
     while let Some(line) = lines.next() {
@@ -208,6 +210,9 @@ pub(crate) fn sniff_headers(head: &[u8]) -> u8 {
             if names.is_empty() {
                 return 0;
             }
+            if last == "from" {
+                from_has_at |= line.contains(&b'@');
+            }
             continue;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
@@ -218,6 +223,10 @@ pub(crate) fn sniff_headers(head: &[u8]) -> u8 {
             return 0;
         }
         let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        if name == "from" {
+            from_has_at |= value.contains(&b'@');
+        }
+        last.clone_from(&name);
         if name == "content-type" {
             related = value
                 .get(1..)
@@ -234,8 +243,9 @@ pub(crate) fn sniff_headers(head: &[u8]) -> u8 {
     let has = |n: &str| names.iter().any(|x| x == n);
     let known = KNOWN.iter().filter(|k| has(k)).count();
     let strong = STRONG.iter().filter(|k| has(k)).count();
-    if related && !has("message-id") && !has("received") && !has("return-path") {
-        // A saved web page (MHTML, QQ's .mht export) is MIME too but no mail.
+    if related && (!from_has_at || has("snapshot-content-location")) {
+        // A saved web page (MHTML: `From: <Saved by Blink>`, QQ's .mht export) is MIME too
+        // but no mail.
         return 40;
     }
     if has("from") && (has("date") || has("message-id") || has("received")) && known >= 3 {
@@ -562,6 +572,39 @@ mod tests {
         assert_eq!(c.conversations[0].id, "subject:汇款确认");
     }
 
+    /// Every message of the shared corpus (read in place, not copied): one message or one
+    /// unparsed record each, never an error or a panic.
+    #[test]
+    fn whole_shared_corpus() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/eml");
+        if !root.is_dir() {
+            println!("SKIP: {} is absent", root.display());
+            return;
+        }
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "eml") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&root, &mut files);
+        assert!(files.len() >= 50, "{}", files.len());
+        let mut messages = 0;
+        for f in &files {
+            let (r, c) = run_path(f, &Options::default());
+            r.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert_eq!(c.messages.len() + c.unparsed.len(), 1, "{}", f.display());
+            assert_eq!(c.conversations.len(), c.messages.len(), "{}", f.display());
+            messages += c.messages.len();
+        }
+        println!("{} files, {messages} messages", files.len());
+    }
+
     #[test]
     fn sniffing() {
         let mail = b"Received: from x\r\nFrom: a@b.c\r\nTo: d@e.f\r\nDate: Tue, 02 Jan 2024 10:00:00 +0800\r\nSubject: hi\r\n\r\nbody\r\n";
@@ -591,6 +634,9 @@ mod tests {
         // An MHTML page save is MIME but no mail.
         let mht = b"From: <Saved by Windows Internet Explorer 8>\r\nSubject: QQ\r\nDate: Tue, 2 Jan 2024 10:00:00 +0800\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\ttype=\"text/html\"\r\n\r\n";
         assert_eq!(sniff_bytes(mht), 40);
+        // ... but a mail with HTML and inline images is multipart/related too.
+        let related = b"From: test <test@example.com>\r\nSubject: s\r\nDate: Sat, 27 Feb 2016 17:11:45 +0100\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n boundary=\"r\"\r\n\r\n";
+        assert_eq!(sniff_bytes(related), 90);
         // A bare MIME entity (mail-parser's malformed samples): known, not claimed.
         assert_eq!(sniff_bytes(b"Content-Type: text/plain\n\nbody\n"), 30);
     }
@@ -697,6 +743,20 @@ mod tests {
         assert_eq!(c.messages[0].time.utc, None);
         assert_eq!(c.messages[0].time.raw, "Fri, 31 Feb 2024 10:00:00 +0000");
         assert!(!c.warnings.is_empty());
+    }
+
+    #[test]
+    fn leading_from_line_is_kept_aside() {
+        let text = b"From alice@x.cn Tue Jan  2 10:00:00 2024\nFrom: alice@x.cn\nDate: Tue, 02 Jan 2024 10:00:00 +0800\nSubject: s\n\nbody\n";
+        let (r, c) = run_bytes(text, &Options::default());
+        r.expect("parse");
+        let m = &c.messages[0];
+        assert_eq!(m.sender.account.as_deref(), Some("alice@x.cn"));
+        assert_eq!(m.body, "body\n");
+        assert_eq!(
+            m.extra["from_line"],
+            "From alice@x.cn Tue Jan  2 10:00:00 2024"
+        );
     }
 
     #[test]

@@ -922,3 +922,59 @@ mod tests {
         assert!(!is_from_line(b"From a@b"));
     }
 }
+
+/// Throughput on a large mailbox (not run by default):
+/// `CUNZHENG_BENCH_MBOX=/path/to/big.mbox cargo test -p cunzheng-sources --release -- --ignored --nocapture mbox_throughput`.
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// Counts without keeping records, so memory is the parser's own.
+    #[derive(Default)]
+    struct Count {
+        conversations: u64,
+        messages: u64,
+        unparsed: u64,
+        warnings: u64,
+    }
+
+    impl Sink for Count {
+        fn conversation(&mut self, _: Conversation) {
+            self.conversations += 1;
+        }
+        fn message(&mut self, _: cunzheng_model::Message) {
+            self.messages += 1;
+        }
+        fn unparsed(&mut self, _: Unparsed) {
+            self.unparsed += 1;
+        }
+        fn warning(&mut self, _: String) {
+            self.warnings += 1;
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn mbox_throughput() {
+        let Some(path) = std::env::var_os("CUNZHENG_BENCH_MBOX") else {
+            println!("SKIP: set CUNZHENG_BENCH_MBOX");
+            return;
+        };
+        let input = Input::open(std::path::Path::new(&path)).expect("open");
+        let len = std::fs::metadata(&path).expect("meta").len();
+        let mut sink = Count::default();
+        let t = std::time::Instant::now();
+        Mbox.parse(&input, &Options::default(), &mut sink)
+            .expect("parse");
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "{len} bytes, {} messages, {} conversations, {} unparsed, {} warnings in {secs:.2} s: {:.1} MB/s, {:.0} messages/s",
+            sink.messages,
+            sink.conversations,
+            sink.unparsed,
+            sink.warnings,
+            len as f64 / secs / 1e6,
+            sink.messages as f64 / secs
+        );
+    }
+}
