@@ -5,6 +5,9 @@ use crate::source::Source;
 #[cfg(test)]
 mod cn_checks;
 mod common_cn_lines;
+mod common_mail;
+mod eml;
+mod mbox;
 mod qq_common;
 mod qq_mht;
 mod qq_txt;
@@ -26,6 +29,8 @@ pub static SOURCES: &[&dyn Source] = &[
     &wechat_export_txt::WechatExportTxt,
     &wechat_export_html::WechatExportHtml,
     &wechat_pywxdump_csv::WechatPywxdumpCsv,
+    &eml::Eml,
+    &mbox::Mbox,
 ];
 
 #[cfg(test)]
