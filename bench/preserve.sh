@@ -51,9 +51,15 @@ export CUNZHENG_HOME="$dir/home"
 
 run_sha256() { xargs -d '\n' sha256sum < "$list" > /dev/null; }
 run_sm3() { xargs -d '\n' openssl dgst -sm3 < "$list" > /dev/null; }
+run_cp() {
+    # A plain durable copy: the floor for any tool that must keep a copy of the evidence.
+    rm -rf "$dir/cp"
+    cp -r "$input" "$dir/cp" && sync -f "$dir"
+}
 run_preserve() {
     rm -rf "$dir/case"
-    "$bin" --quiet preserve "$input" --out "$dir/case" > /dev/null
+    # --no-parse: the target concerns hashing and copying; random test files hold no chats.
+    "$bin" --quiet preserve --no-parse "$input" --out "$dir/case" > /dev/null
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -66,13 +72,25 @@ time_it() {
     done | median
 }
 
+cpu() { /usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{print $1 + $2}'; }
 t_sha=$(time_it run_sha256)
 t_sm3=$(time_it run_sm3)
+t_cp=$(time_it run_cp)
+rm -rf "$dir/cp"
 t_cz=$(time_it run_preserve)
 mbps() { echo "scale=0; $bytes / 1048576 / $1" | bc; }
 printf '%-40s %8.2f s  %6s MB/s\n' "sha256sum" "$t_sha" "$(mbps "$t_sha")"
 printf '%-40s %8.2f s  %6s MB/s\n' "openssl dgst -sm3" "$t_sm3" "$(mbps "$t_sm3")"
+printf '%-40s %8.2f s  %6s MB/s\n' "cp -r + sync (copy only, no hashing)" "$t_cp" "$(mbps "$t_cp")"
 printf '%-40s %8.2f s  %6s MB/s\n' "cunzheng preserve (copy+SHA-256+SM3+seal)" "$t_cz" "$(mbps "$t_cz")"
 printf 'ratio cunzheng preserve / openssl dgst -sm3 = %.2f (target <= 1.00)\n' "$(echo "$t_cz / $t_sm3" | bc -l)"
 printf 'ratio cunzheng preserve / sha256sum        = %.2f\n' "$(echo "$t_cz / $t_sha" | bc -l)"
+printf 'ratio cunzheng preserve / cp -r + sync     = %.2f\n' "$(echo "$t_cz / $t_cp" | bc -l)"
+rm -rf "$dir/case"
+# CPU seconds (user + system) of one run each: the share of the work that is computation, as
+# opposed to waiting for the disk (preserve must write and sync a full copy).
+rm -rf "$dir/case"
+c_sm3=$(cpu sh -c "xargs -d '\\n' openssl dgst -sm3 < '$list'")
+c_cz=$(cpu "$bin" --quiet preserve --no-parse "$input" --out "$dir/case")
+printf 'CPU seconds: openssl dgst -sm3 %s, cunzheng preserve %s\n' "$c_sm3" "$c_cz"
 rm -rf "$dir/case"
