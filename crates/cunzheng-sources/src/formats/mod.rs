@@ -2,8 +2,11 @@
 
 use crate::source::Source;
 
+mod common_json;
+mod telegram_json;
+
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[];
+pub static SOURCES: &[&dyn Source] = &[&telegram_json::TelegramJson];
 
 #[cfg(test)]
 mod tests {
