@@ -3,10 +3,16 @@
 use crate::source::Source;
 
 mod common_json;
+mod discord_dce_json;
+mod facebook_messenger_json;
 mod telegram_json;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[&telegram_json::TelegramJson];
+pub static SOURCES: &[&dyn Source] = &[
+    &telegram_json::TelegramJson,
+    &discord_dce_json::DiscordDceJson,
+    &facebook_messenger_json::FacebookMessengerJson,
+];
 
 #[cfg(test)]
 mod tests {
