@@ -372,8 +372,13 @@ fn chat_list(s: &mut Scanner, ctx: &mut Ctx, section: &str) -> Result<(), ScanEr
     s.enter_object()?;
     let mut first = true;
     while let Some(key) = s.next_key(&mut first)? {
-        if key != "list" || s.peek_token()? != Some(b'[') {
+        if key != "list" {
             s.skip_value()?;
+            continue;
+        }
+        if s.peek_token()? != Some(b'[') {
+            let raw = s.read_value(MAX_RECORD)?;
+            ctx.unparsed(&raw, format!("`{section}.list` is not an array"));
             continue;
         }
         s.enter_array()?;
@@ -457,8 +462,13 @@ fn contacts(s: &mut Scanner, ctx: &mut Ctx) -> Result<(), ScanError> {
     s.enter_object()?;
     let mut first = true;
     while let Some(key) = s.next_key(&mut first)? {
-        if key != "list" || s.peek_token()? != Some(b'[') {
+        if key != "list" {
             s.skip_value()?;
+            continue;
+        }
+        if s.peek_token()? != Some(b'[') {
+            let raw = s.read_value(MAX_RECORD)?;
+            ctx.unparsed(&raw, "`contacts.list` is not an array".to_owned());
             continue;
         }
         let mut chat = Chat {
@@ -1230,6 +1240,10 @@ mod tests {
         let data = br#"{"messages": [{"id": 1, "text": "a"}, {"id": 2, "text": 01}, 5, {"id": 3, "text": "c"}]} trailing"#;
         let out = parse_bytes(SRC, data, &Options::default());
         assert_eq!(out.messages.len(), 2);
+        assert_eq!(out.unparsed.len(), 3, "{:?}", out.unparsed);
+        // Sections of the wrong shape are kept as Unparsed, not skipped.
+        let data = br#"{"chats": {"list": {"oops": 1}}, "contacts": {"list": 5}, "messages": 3}"#;
+        let out = parse_bytes(SRC, data, &Options::default());
         assert_eq!(out.unparsed.len(), 3, "{:?}", out.unparsed);
         // Not JSON at all, or not an object: a format error with a location.
         for bad in [&b"garbage"[..], b"", b"[]", b"\xff\xfe{\x00"] {
