@@ -711,7 +711,8 @@ fn parse(
         owner,
     };
     let mut printer = Printer {
-        out: std::io::stdout().lock(),
+        // Block-buffered: stdout is line-buffered, which made printing dominate large parses.
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
         json,
         error: None,
     };
@@ -737,6 +738,7 @@ fn parse(
             report.parser
         );
     }
+    printer.out.flush()?;
     Ok(EXIT_OK)
 }
 

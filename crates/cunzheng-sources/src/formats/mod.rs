@@ -5,12 +5,16 @@ use crate::source::Source;
 #[cfg(test)]
 mod cn_checks;
 mod common_cn_lines;
+mod common_json;
 mod common_mail;
+mod discord_dce_json;
 mod eml;
+mod facebook_messenger_json;
 mod mbox;
 mod qq_common;
 mod qq_mht;
 mod qq_txt;
+mod telegram_json;
 mod wechat_android_db;
 mod wechat_common;
 mod wechat_export_csv;
@@ -31,6 +35,9 @@ pub static SOURCES: &[&dyn Source] = &[
     &wechat_pywxdump_csv::WechatPywxdumpCsv,
     &eml::Eml,
     &mbox::Mbox,
+    &telegram_json::TelegramJson,
+    &discord_dce_json::DiscordDceJson,
+    &facebook_messenger_json::FacebookMessengerJson,
 ];
 
 #[cfg(test)]
