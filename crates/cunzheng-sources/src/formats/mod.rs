@@ -2,8 +2,12 @@
 
 use crate::source::Source;
 
+mod android_mmssms_db;
+mod common_sms;
+mod common_sqlite;
+
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[];
+pub static SOURCES: &[&dyn Source] = &[&android_mmssms_db::AndroidMmssmsDb];
 
 #[cfg(test)]
 mod tests {
