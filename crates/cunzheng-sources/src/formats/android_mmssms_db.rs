@@ -8,8 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use cunzheng_model::{
-    Attachment, Conversation, Direction, Location, Message, MessageKind, Party, Platform,
-    Unparsed,
+    Attachment, Conversation, Direction, Location, Message, MessageKind, Party, Platform, Unparsed,
 };
 use serde_json::{Map, Value, json};
 
@@ -225,7 +224,14 @@ impl Parse<'_> {
                 platform: Platform::Sms,
                 id: format!("thread:{id}"),
                 title: (!title.is_empty()).then_some(title),
-                kind: Some(if participants.len() > 1 { "group" } else { "private" }.into()),
+                kind: Some(
+                    if participants.len() > 1 {
+                        "group"
+                    } else {
+                        "private"
+                    }
+                    .into(),
+                ),
                 participants,
             };
             self.emitted.insert(conv.id.clone());
@@ -254,7 +260,14 @@ impl Parse<'_> {
                 platform: Platform::Sms,
                 id: id.clone(),
                 title: (!addresses.is_empty()).then(|| addresses.join(", ")),
-                kind: Some(if addresses.len() > 1 { "group" } else { "private" }.into()),
+                kind: Some(
+                    if addresses.len() > 1 {
+                        "group"
+                    } else {
+                        "private"
+                    }
+                    .into(),
+                ),
                 participants: addresses
                     .iter()
                     .map(|a| Party {
@@ -312,11 +325,7 @@ impl Parse<'_> {
         let (thread, address, date, date_sent, ty, body) =
             (get(0), get(1), get(2), get(3), get(4), get(5));
         let address_text = address.text();
-        let conversation = self.conversation_for(
-            sink,
-            thread.int(),
-            address_text.as_slice(),
-        );
+        let conversation = self.conversation_for(sink, thread.int(), address_text.as_slice());
         let (direction, box_name) = common_sms::message_box(ty.int());
         let sender = match direction {
             Direction::Incoming => Party {
@@ -489,7 +498,9 @@ impl Parse<'_> {
         for [a, ty, cs] in &addrs {
             let Some(addr) = a.text() else { continue };
             let kind = common_sms::addr_type(ty.int());
-            addr_json.push(json!({"address": addr, "type": ty.json(), "role": kind, "charset": cs.json()}));
+            addr_json.push(
+                json!({"address": addr, "type": ty.json(), "role": kind, "charset": cs.json()}),
+            );
             if kind == "from" && from.is_none() {
                 from = Some(addr.clone());
             } else if addr != OWN_ADDRESS_TOKEN && !others.contains(&addr) {
@@ -671,7 +682,10 @@ mod tests {
         assert_eq!(third.body, "What message?");
         assert_eq!(third.extra["date_sent"]["utc"], "2013-10-29T17:05:40Z");
         let last = &c.messages[8];
-        assert_eq!(last.body, "Guess the emulator was not happy with a long message");
+        assert_eq!(
+            last.body,
+            "Guess the emulator was not happy with a long message"
+        );
         assert_eq!(last.time.utc.as_deref(), Some("2013-10-29T17:16:17.25Z"));
         assert!(c.messages.iter().all(|m| m.conversation == "thread:1"));
         let incoming = c

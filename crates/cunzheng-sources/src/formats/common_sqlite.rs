@@ -103,12 +103,14 @@ impl Schema {
 
     /// Whether the table exists.
     pub(crate) fn has_table(&self, table: &str) -> bool {
-        self.tables.contains_key(table)
+        self.tables.contains_key(&table.to_lowercase())
     }
 
     /// Whether the table exists and has the column.
     pub(crate) fn has(&self, table: &str, column: &str) -> bool {
-        self.tables.get(table).is_some_and(|c| c.contains(column))
+        self.tables
+            .get(&table.to_lowercase())
+            .is_some_and(|c| c.contains(&column.to_lowercase()))
     }
 
     /// `"table"."column"` when present, else `NULL`: builds SELECT lists over schemas that
@@ -257,7 +259,9 @@ pub(crate) fn each_row(
                 if bad_rows >= MAX_BAD_ROWS {
                     bad(
                         None,
-                        format!("{bad_rows} unreadable rows; the rest of table {table} was not read"),
+                        format!(
+                            "{bad_rows} unreadable rows; the rest of table {table} was not read"
+                        ),
                     );
                     return Ok(());
                 }
@@ -324,8 +328,10 @@ mod tests {
         let path = dir.path().join("evidence.db");
         {
             let c = Connection::open(&path).expect("create");
-            c.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(a); INSERT INTO t VALUES (1);")
-                .expect("fill");
+            c.execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE t(a); INSERT INTO t VALUES (1);",
+            )
+            .expect("fill");
         }
         let before: Vec<_> = std::fs::read_dir(dir.path())
             .expect("ls")

@@ -5,9 +5,10 @@ use crate::source::Source;
 mod android_mmssms_db;
 mod common_sms;
 mod common_sqlite;
+mod ios_sms_db;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[&android_mmssms_db::AndroidMmssmsDb];
+pub static SOURCES: &[&dyn Source] = &[&android_mmssms_db::AndroidMmssmsDb, &ios_sms_db::IosSmsDb];
 
 #[cfg(test)]
 mod tests {
