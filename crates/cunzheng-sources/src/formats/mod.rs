@@ -6,9 +6,14 @@ mod android_mmssms_db;
 mod common_sms;
 mod common_sqlite;
 mod ios_sms_db;
+mod sms_backup_xml;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[&android_mmssms_db::AndroidMmssmsDb, &ios_sms_db::IosSmsDb];
+pub static SOURCES: &[&dyn Source] = &[
+    &android_mmssms_db::AndroidMmssmsDb,
+    &ios_sms_db::IosSmsDb,
+    &sms_backup_xml::SmsBackupXml,
+];
 
 #[cfg(test)]
 mod tests {
