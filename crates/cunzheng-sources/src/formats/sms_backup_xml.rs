@@ -97,18 +97,6 @@ impl Source for SmsBackupXml {
         if let Some(w) = warning {
             sink.warning(w);
         }
-        let mut reader = Reader::from_reader(BufReader::with_capacity(
-            64 * 1024,
-            elide::Filter::new(open(&input.path)?),
-        ));
-        {
-            let c = reader.config_mut();
-            c.trim_text(false);
-            c.check_end_names = false;
-            c.allow_unmatched_ends = true;
-            c.check_comments = false;
-            c.expand_empty_elements = false;
-        }
         let mut doc = Doc {
             input,
             tag: self.parser_tag(),
@@ -125,64 +113,74 @@ impl Source for SmsBackupXml {
             stray_text: 0,
             attr_problems: 0,
             recoded: 0,
+            dropped: 0,
+            cuts: 0,
         };
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let start_f = reader.buffer_position();
-            let event = reader.read_event_into(&mut buf);
-            let end_f = reader.buffer_position();
-            let err_f = reader.error_position().max(start_f);
-            let side = &mut reader.get_mut().get_mut().side;
-            match event {
-                Ok(Event::Eof) => break,
-                Ok(Event::Start(e)) => {
-                    let span = doc.span(side, start_f, end_f);
-                    doc.element(sink, side, &e, false, span);
-                }
-                Ok(Event::Empty(e)) => {
-                    let span = doc.span(side, start_f, end_f);
-                    doc.element(sink, side, &e, true, span);
-                }
-                Ok(Event::End(e)) => {
-                    let name = e.name().as_ref().to_owned();
-                    let span = doc.span(side, start_f, end_f);
-                    doc.end(sink, &name, span);
-                }
-                Ok(Event::Text(t)) => {
-                    let text = t.xml10_content();
-                    if !text
-                        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-                        .is_empty()
-                    {
-                        let span = doc.span(side, start_f, end_f);
-                        doc.stray(sink, span, &text, "text outside any message element");
+        let size = std::fs::metadata(&input.path)
+            .map_err(|e| SourceError::io(&input.path, e))?
+            .len();
+        // Read from the start; where the XML breaks, skip to the next message element and
+        // read on with a fresh reader (quick-xml stops for good after most errors).
+        let mut from = 0;
+        let eof = loop {
+            let mut file = open(&input.path)?;
+            file.seek(SeekFrom::Start(from))
+                .map_err(|e| SourceError::io(&input.path, e))?;
+            match doc.read(sink, file, from) {
+                Ok(eof) => break eof,
+                Err((at, reason)) => {
+                    let next = next_record(&input.path, at.saturating_add(1))
+                        .filter(|_| doc.cuts < MAX_CUTS);
+                    doc.cut(sink, at, next.unwrap_or(size), &reason);
+                    match next {
+                        Some(n) => from = n,
+                        None => break size,
                     }
                 }
-                Ok(Event::GeneralRef(_)) | Ok(Event::CData(_)) => {
-                    let span = doc.span(side, start_f, end_f);
-                    let raw = String::from_utf8_lossy(&buf).into_owned();
-                    doc.stray(
-                        sink,
-                        span,
-                        &raw,
-                        "character data outside any message element",
-                    );
-                }
-                Ok(Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_)) => {}
-                Err(e) => {
-                    let at = side.orig(err_f);
-                    doc.cut(sink, at, &format!("XML unreadable from here: {e}"));
-                    break;
+            }
+        };
+        doc.finish(sink, eof)
+    }
+}
+
+/// Most unreadable regions skipped in one file before the rest is given up.
+const MAX_CUTS: u64 = 100_000;
+
+/// The offset of the next `<sms`, `<mms` or `<call` start tag at or after `from`.
+fn next_record(path: &Path, from: u64) -> Option<u64> {
+    const NAMES: [&[u8]; 3] = [b"<sms", b"<mms", b"<call"];
+    let mut f = File::open(path).ok()?;
+    f.seek(SeekFrom::Start(from)).ok()?;
+    let mut r = BufReader::with_capacity(64 * 1024, f);
+    let mut pos = from;
+    // The last bytes of the previous chunk, so that a tag split between chunks is found.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let chunk = r.fill_buf().ok()?;
+        if chunk.is_empty() {
+            return None;
+        }
+        let n = chunk.len();
+        let mut window = std::mem::take(&mut carry);
+        let base = pos - window.len() as u64;
+        window.extend_from_slice(chunk);
+        for (i, _) in window.iter().enumerate().filter(|(_, b)| **b == b'<') {
+            let rest = window.get(i..).unwrap_or_default();
+            for name in NAMES {
+                if rest.len() > name.len()
+                    && rest.starts_with(name)
+                    && rest
+                        .get(name.len())
+                        .is_some_and(|c| c.is_ascii_whitespace() || *c == b'/' || *c == b'>')
+                {
+                    return Some(base + i as u64);
                 }
             }
         }
-        let end_f = reader.buffer_position();
-        let side = &mut reader.get_mut().get_mut().side;
-        let eof = side.orig(end_f);
-        let (dropped, recoded) = (side.dropped_text, side.recoded);
-        doc.recoded = recoded;
-        doc.finish(sink, eof, dropped)
+        let keep = window.len().min(6);
+        carry = window.split_off(window.len() - keep);
+        r.consume(n);
+        pos += n as u64;
     }
 }
 
@@ -326,9 +324,87 @@ struct Doc<'a> {
     stray_text: u64,
     attr_problems: u64,
     recoded: u64,
+    /// Bytes of over-long text the filter skipped.
+    dropped: u64,
+    /// Unreadable regions skipped.
+    cuts: u64,
 }
 
 impl Doc<'_> {
+    /// Reads events from `file` (positioned at `from`) to the end, or to an error that
+    /// stops the XML reader: `Ok(end offset)` or `Err((offset, reason))`.
+    fn read(&mut self, sink: &mut dyn Sink, file: File, from: u64) -> Result<u64, (u64, String)> {
+        let mut reader = Reader::from_reader(BufReader::with_capacity(
+            64 * 1024,
+            elide::Filter::new(file, from),
+        ));
+        {
+            let c = reader.config_mut();
+            c.trim_text(false);
+            c.check_end_names = false;
+            c.allow_unmatched_ends = true;
+            c.check_comments = false;
+            c.expand_empty_elements = false;
+        }
+        let mut buf = Vec::new();
+        let result = loop {
+            buf.clear();
+            let start_f = reader.buffer_position();
+            let event = reader.read_event_into(&mut buf);
+            let end_f = reader.buffer_position();
+            let err_f = reader.error_position().max(start_f);
+            let side = &mut reader.get_mut().get_mut().side;
+            match event {
+                Ok(Event::Eof) => break Ok(side.orig(end_f)),
+                Ok(Event::Start(e)) => {
+                    let span = self.span(side, start_f, end_f);
+                    self.element(sink, side, &e, false, span);
+                }
+                Ok(Event::Empty(e)) => {
+                    let span = self.span(side, start_f, end_f);
+                    self.element(sink, side, &e, true, span);
+                }
+                Ok(Event::End(e)) => {
+                    let name = e.name().as_ref().to_owned();
+                    let span = self.span(side, start_f, end_f);
+                    self.end(sink, &name, span);
+                }
+                Ok(Event::Text(t)) => {
+                    let text = t.xml10_content();
+                    if !text
+                        .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                        .is_empty()
+                    {
+                        let span = self.span(side, start_f, end_f);
+                        self.stray(sink, span, &text, "text outside any message element");
+                    }
+                }
+                Ok(Event::GeneralRef(_)) | Ok(Event::CData(_)) => {
+                    let span = self.span(side, start_f, end_f);
+                    let raw = String::from_utf8_lossy(&buf).into_owned();
+                    self.stray(
+                        sink,
+                        span,
+                        &raw,
+                        "character data outside any message element",
+                    );
+                }
+                Ok(Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_)) => {}
+                // The reader has skipped the ill-formed piece and can go on.
+                Err(quick_xml::Error::IllFormed(e)) => {
+                    let span = self.span(side, start_f, end_f);
+                    let raw = String::from_utf8_lossy(&buf).into_owned();
+                    self.stray(sink, span, &raw, &format!("ill-formed XML: {e}"));
+                }
+                Err(e) => break Err((side.orig(err_f), format!("XML unreadable: {e}"))),
+            }
+        };
+        let side = &reader.get_ref().get_ref().side;
+        self.dropped += side.dropped_text;
+        self.recoded += side.recoded;
+        result
+    }
+
     fn span(&mut self, side: &mut elide::Side, start_f: u64, end_f: u64) -> Span {
         let start = side.orig(start_f);
         let end = side.orig(end_f);
@@ -842,10 +918,10 @@ impl Doc<'_> {
         });
     }
 
-    /// The XML cannot be read on from `at`: an open MMS and the rest of the file become
+    /// The XML could not be read from `at` to `end`: an open MMS and that region become
     /// one `Unparsed` record.
-    fn cut(&mut self, sink: &mut dyn Sink, at: u64, reason: &str) {
-        let eof = std::fs::metadata(&self.input.path).map_or(at, |m| m.len().max(at));
+    fn cut(&mut self, sink: &mut dyn Sink, at: u64, end: u64, reason: &str) {
+        self.cuts += 1;
         let (start, line, excerpt, reason) = match self.mms.take() {
             Some(m) => (
                 m.span.start,
@@ -864,25 +940,31 @@ impl Doc<'_> {
             sink,
             Span {
                 start,
-                end: eof,
+                end: end.max(at),
                 line,
             },
             reason,
             &excerpt,
         );
-        sink.warning(format!(
-            "the XML is unreadable from byte {at} (line {}) on; messages before that point were read",
-            self.lines.at(at)
-        ));
     }
 
-    fn finish(mut self, sink: &mut dyn Sink, eof: u64, dropped: u64) -> Result<(), SourceError> {
+    fn finish(mut self, sink: &mut dyn Sink, eof: u64) -> Result<(), SourceError> {
         if self.mms.is_some() {
             self.cut(
                 sink,
                 eof,
-                "the file ends inside it (truncated backup); its remaining parts and addresses are missing",
+                eof,
+                "the file ends inside it (truncated backup); its remaining parts and addresses \
+                 are missing",
             );
+            self.cuts -= 1;
+        }
+        if self.cuts > 0 {
+            sink.warning(format!(
+                "{} regions of the file could not be read as XML (each is an Unparsed record); \
+                 reading went on at the next <sms>, <mms> or <call>",
+                self.cuts
+            ));
         }
         if self.root.is_none() && self.records == 0 {
             return Err(SourceError::Format {
@@ -920,9 +1002,10 @@ impl Doc<'_> {
                 self.recoded
             ));
         }
-        if dropped > 0 {
+        if self.dropped > 0 {
             sink.warning(format!(
-                "{dropped} bytes of over-long text between elements were skipped"
+                "{} bytes of over-long text between elements were skipped",
+                self.dropped
             ));
         }
         Ok(())
@@ -1177,15 +1260,20 @@ mod elide {
     }
 
     impl<R: Read> Filter<R> {
-        pub(super) fn new(inner: R) -> Self {
+        /// A filter over `inner`, whose first byte is at offset `base` of the file.
+        pub(super) fn new(inner: R, base: u64) -> Self {
+            let delta = i64::try_from(base).unwrap_or(i64::MAX);
             Self {
                 inner,
                 chunk: vec![0; 64 * 1024],
                 out: Vec::new(),
                 out_pos: 0,
                 state: State::Text { run: 0 },
-                side: Side::default(),
-                in_total: 0,
+                side: Side {
+                    delta,
+                    ..Side::default()
+                },
+                in_total: base,
                 out_total: 0,
                 eof: false,
                 error: None,
@@ -1498,7 +1586,7 @@ mod elide {
         use super::*;
 
         fn run(input: &[u8]) -> (Vec<u8>, Side) {
-            let mut f = Filter::new(input);
+            let mut f = Filter::new(input, 0);
             let mut out = Vec::new();
             f.read_to_end(&mut out).expect("read");
             (out, f.side)
@@ -1554,7 +1642,10 @@ mod elide {
             assert_eq!(out.len(), VALUE_CAP + 7);
             assert_eq!(side.dropped_text, 5);
             let mut sink = Vec::new();
-            let mut g = Filter::new(b"<!--".chain(std::io::repeat(b'x').take(TAG_CAP as u64 + 10)));
+            let mut g = Filter::new(
+                b"<!--".chain(std::io::repeat(b'x').take(TAG_CAP as u64 + 10)),
+                0,
+            );
             assert!(g.read_to_end(&mut sink).is_err());
         }
     }
@@ -1969,7 +2060,7 @@ mod tests {
         assert!(
             c.warnings
                 .iter()
-                .any(|w| w.contains("unreadable from byte"))
+                .any(|w| w.contains("could not be read as XML"))
         );
 
         // Every prefix of a real file: never a panic.
@@ -1977,6 +2068,39 @@ mod tests {
         for cut in 0..bytes.len() {
             let _ = parse_bytes(&bytes[..cut]);
         }
+    }
+
+    /// A byte that stops the XML reader in the middle of a file: the region up to the next
+    /// message element is one Unparsed record, and everything after it is still read.
+    #[test]
+    fn reading_resumes_after_broken_xml() {
+        let xml =
+            b"<smses count=\"3\">\n<sms address=\"1\" date=\"1000\" type=\"1\" body=\"a\"/>\n\
+            \xff\xfe junk\n<sms address=\"3\" date=\"3000\" type=\"1\" body=\"c\"/>\n</smses>\n";
+        let (r, c) = parse_bytes(xml);
+        r.expect("parse");
+        let bodies: Vec<_> = c.messages.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["a", "c"]);
+        assert_eq!(c.unparsed.len(), 1);
+        let u = &c.unparsed[0];
+        let Location::Bytes { start, end, line } = u.provenance.location else {
+            panic!("{:?}", u.provenance.location)
+        };
+        // The text event that failed starts with the newline ending line 2.
+        assert_eq!(line, Some(2));
+        assert_eq!(&xml[start as usize..end as usize], b"\n\xff\xfe junk\n");
+        match &c.messages[1].provenance.location {
+            Location::Bytes { start, line, .. } => {
+                assert_eq!(*line, Some(4));
+                assert!(xml[*start as usize..].starts_with(b"<sms address=\"3\""));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.contains("could not be read as XML"))
+        );
     }
 
     #[test]
