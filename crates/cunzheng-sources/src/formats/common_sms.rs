@@ -120,6 +120,59 @@ mod tests {
         );
     }
 
+    /// Throughput and memory check on a large file, run by hand:
+    /// `CUNZHENG_BENCH_FILE=… CUNZHENG_BENCH_FORMAT=sms-backup-xml cargo test -p
+    /// cunzheng-sources bench_file -- --ignored --nocapture` (see the report for numbers).
+    #[test]
+    #[ignore = "needs a large input file named by CUNZHENG_BENCH_FILE"]
+    fn bench_file() {
+        use crate::source::{Input, Options, Sink};
+        #[derive(Default)]
+        struct Count(u64, u64, u64, u64, usize);
+        impl Sink for Count {
+            fn conversation(&mut self, _: cunzheng_model::Conversation) {
+                self.0 += 1;
+            }
+            fn message(&mut self, m: cunzheng_model::Message) {
+                self.1 += 1;
+                self.4 += m.body.len();
+            }
+            fn unparsed(&mut self, _: cunzheng_model::Unparsed) {
+                self.2 += 1;
+            }
+            fn warning(&mut self, _: String) {
+                self.3 += 1;
+            }
+        }
+        let (Ok(file), Ok(format)) = (
+            std::env::var("CUNZHENG_BENCH_FILE"),
+            std::env::var("CUNZHENG_BENCH_FORMAT"),
+        ) else {
+            println!("SKIP: CUNZHENG_BENCH_FILE / CUNZHENG_BENCH_FORMAT not set");
+            return;
+        };
+        let source = crate::by_id(&format).expect("format");
+        let input = Input::open(std::path::Path::new(&file)).expect("open");
+        let t = std::time::Instant::now();
+        let mut sink = Count::default();
+        source
+            .parse(&input, &Options::default(), &mut sink)
+            .expect("parse");
+        let secs = t.elapsed().as_secs_f64();
+        let size = std::fs::metadata(&file).expect("meta").len() as f64;
+        println!(
+            "{format}: {:.0} MB in {secs:.2} s ({:.0} MB/s); {} conversations, {} messages \
+             ({} body bytes), {} unparsed, {} warnings",
+            size / 1e6,
+            size / 1e6 / secs,
+            sink.0,
+            sink.1,
+            sink.4,
+            sink.2,
+            sink.3
+        );
+    }
+
     #[test]
     fn boxes_and_kinds() {
         assert_eq!(message_box(Some(1)).0, Direction::Incoming);

@@ -232,6 +232,23 @@ pub(crate) fn each_row(
     let next_sql = format!("SELECT rowid FROM {t} WHERE rowid > ?1 ORDER BY rowid LIMIT 1");
     let mut after: Option<i64> = None;
     let mut bad_rows = 0usize;
+    // A damaged b-tree can hand rows back out of order, or again after a seek: such rows
+    // are counted and reported once, never read twice.
+    let mut repeated = 0usize;
+    let mut repeated_range: Option<(i64, i64)> = None;
+    let report_repeated = |bad: &mut dyn FnMut(Option<i64>, String),
+                           n: usize,
+                           r: Option<(i64, i64)>| {
+        if let Some((lo, hi)) = r {
+            bad(
+                None,
+                format!(
+                    "{n} rows of table {table} (rowids {lo}..={hi}) came back out of rowid order \
+                     (damaged b-tree) and were not read again"
+                ),
+            );
+        }
+    };
     loop {
         let mut rows = match after {
             None => first.query([]),
@@ -242,10 +259,25 @@ pub(crate) fn each_row(
             match rows.next() {
                 Ok(Some(r)) => {
                     let id = Cell::get(r, 0).int().unwrap_or(0);
+                    if after.is_some_and(|a| id <= a) {
+                        repeated += 1;
+                        repeated_range = Some(
+                            repeated_range.map_or((id, id), |(lo, hi)| (lo.min(id), hi.max(id))),
+                        );
+                        if repeated >= MAX_BAD_ROWS {
+                            report_repeated(&mut bad, repeated, repeated_range);
+                            bad(None, format!("the rest of table {table} was not read"));
+                            return Ok(());
+                        }
+                        continue;
+                    }
                     after = Some(id);
                     row(id, r);
                 }
-                Ok(None) => return Ok(()),
+                Ok(None) => {
+                    report_repeated(&mut bad, repeated, repeated_range);
+                    return Ok(());
+                }
                 Err(e) => break e,
             }
         };
@@ -257,6 +289,7 @@ pub(crate) fn each_row(
                 after = Some(id);
                 bad_rows += 1;
                 if bad_rows >= MAX_BAD_ROWS {
+                    report_repeated(&mut bad, repeated, repeated_range);
                     bad(
                         None,
                         format!(
@@ -267,6 +300,7 @@ pub(crate) fn each_row(
                 }
             }
             _ => {
+                report_repeated(&mut bad, repeated, repeated_range);
                 bad(
                     None,
                     format!("table {table} unreadable after rowid {from}: {failure}"),

@@ -52,13 +52,16 @@ impl Source for SmsBackupXml {
          elements, read as call records). SMS: address, body, type (1 received, 2 sent, 3 \
          draft, 4 outbox, 5 failed, 6 queued), date (Unix ms), date_sent, contact_name. MMS: \
          text parts become the body; other parts become attachments with name, MIME type and \
-         the size of their decoded base64 data (the data itself is neither kept nor \
-         verified beyond base64 syntax); addrs give sender (137) and recipients (151). One \
-         conversation per address attribute (group MMS: the app's '~'-joined address list). \
-         Every attribute is kept in extra. A truncated file yields the messages before the \
-         cut, an Unparsed record for an MMS cut in the middle and a warning. Not read: the \
-         readable_date text (kept in extra, not used for time), and XML in other encodings \
-         than UTF-8 (invalid UTF-8 inside one element is decoded as GB18030 and flagged)."
+         the size of their decoded base64 data (the data itself is neither kept nor checked \
+         beyond base64 syntax); addrs give sender (137) and recipients (151). One \
+         conversation per address attribute (group MMS: the app's '~'-joined list or RCS \
+         group address). Every attribute is kept in extra. A truncated file yields the \
+         messages before the cut, an Unparsed record for an MMS cut in the middle and a \
+         warning; XML broken in the middle becomes an Unparsed region and reading goes on at \
+         the next <sms>, <mms> or <call>. Attribute values that are not UTF-8 are decoded as \
+         GB18030 and flagged; attribute values over 1 MiB are measured, not read (the body \
+         then goes to an Unparsed record). Not used: readable_date (kept in extra; the \
+         epoch date is authoritative). UTF-16 files are refused."
     }
 
     fn globs(&self) -> &'static [&'static str] {
@@ -922,6 +925,7 @@ impl Doc<'_> {
     /// one `Unparsed` record.
     fn cut(&mut self, sink: &mut dyn Sink, at: u64, end: u64, reason: &str) {
         self.cuts += 1;
+        self.unknown_depth = 0;
         let (start, line, excerpt, reason) = match self.mms.take() {
             Some(m) => (
                 m.span.start,
