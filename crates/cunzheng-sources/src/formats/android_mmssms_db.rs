@@ -434,7 +434,7 @@ impl Parse<'_> {
         );
         let mut out = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
-            let mut st = self.conn.prepare(&sql)?;
+            let mut st = self.conn.prepare_cached(&sql)?;
             let mut rows = st.query([mid])?;
             while let Some(r) = rows.next()? {
                 out.push(std::array::from_fn(|i| Cell::get(r, i)));
@@ -468,7 +468,7 @@ impl Parse<'_> {
         );
         let mut out = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
-            let mut st = self.conn.prepare(&sql)?;
+            let mut st = self.conn.prepare_cached(&sql)?;
             let mut rows = st.query([mid])?;
             while let Some(r) = rows.next()? {
                 out.push(std::array::from_fn(|i| Cell::get(r, i)));

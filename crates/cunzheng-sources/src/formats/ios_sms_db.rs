@@ -542,7 +542,7 @@ impl Parse<'_> {
         let mut atts = Vec::new();
         let mut rows_json = Vec::new();
         let result = (|| -> rusqlite::Result<()> {
-            let mut st = self.conn.prepare(&sql)?;
+            let mut st = self.conn.prepare_cached(&sql)?;
             let mut rows = st.query([rowid])?;
             while let Some(r) = rows.next()? {
                 let [

@@ -201,6 +201,8 @@ struct Attrs {
     list: Vec<(String, String)>,
     /// Values the filter replaced, by attribute name.
     elided: Vec<(String, elide::Elision)>,
+    /// A `data` attribute, measured and not kept: its length and decoded base64 size.
+    data: Option<(u64, Option<u64>)>,
     problems: Vec<String>,
 }
 
@@ -218,6 +220,18 @@ impl Attrs {
                 }
             };
             let key = a.key.as_ref().to_owned();
+            if key == "data" && out.data.is_none() {
+                // Attachment data is measured where it lies and never copied.
+                out.data = Some(match side.take(&a.value) {
+                    Some(el) => (el.len, el.b64.decoded_len()),
+                    None => {
+                        let mut b = elide::Base64::default();
+                        a.value.bytes().for_each(|x| b.feed_raw(x));
+                        (a.value.len() as u64, b.decoded_len())
+                    }
+                });
+                continue;
+            }
             if out.list.iter().any(|(k, _)| *k == key) {
                 out.problems
                     .push(format!("duplicate attribute {key}; first kept"));
@@ -755,19 +769,12 @@ impl Doc<'_> {
         let mms = self.mms.as_mut()?;
         mms.problems.extend(a.problems.iter().cloned());
         let ct = a.some("ct").unwrap_or_default().to_owned();
-        // The decoded size of `data`, from its base64 text (kept or elided); the data is
-        // neither decoded into memory nor kept.
-        let (data_len, data_size) = match (a.get("data"), a.elided("data")) {
-            (_, Some(el)) => (Some(el.len), el.b64.decoded_len()),
-            (Some(d), None) => {
-                let mut b = elide::Base64::default();
-                d.chars().for_each(|c| b.feed(c));
-                (Some(d.len() as u64), b.decoded_len())
-            }
-            (None, None) => (None, None),
+        let (data_len, data_size) = match a.data {
+            Some((len, size)) => (Some(len), size),
+            None => (None, None),
         };
         if mms.parts.len() < MAX_PARTS {
-            let mut meta = match a.json(&["data", "text"]) {
+            let mut meta = match a.json(&["text"]) {
                 Value::Object(m) => m,
                 _ => Map::new(),
             };
@@ -1115,7 +1122,7 @@ mod elide {
         }
 
         /// One byte of a raw (still escaped) value.
-        fn feed_raw(&mut self, b: u8) {
+        pub(super) fn feed_raw(&mut self, b: u8) {
             if let Some(ent) = self.entity.as_mut() {
                 if b == b';' {
                     let name = std::mem::take(ent);
@@ -1295,6 +1302,89 @@ mod elide {
             }
             self.out.push(b);
             self.out_total += 1;
+        }
+
+        /// Passes on a run of bytes from file offset `ip` (one mapping check for the run).
+        fn emit_run(&mut self, run: &[u8], ip: u64) {
+            let Some((&first, rest)) = run.split_first() else {
+                return;
+            };
+            self.emit(first, Some(ip));
+            self.out.extend_from_slice(rest);
+            self.out_total += rest.len() as u64;
+        }
+
+        /// Feeds a chunk: runs of ordinary bytes in text, tags and values are handled in
+        /// bulk; bytes that change state go through [`Self::step`].
+        fn feed(&mut self, data: &[u8]) {
+            let mut i = 0;
+            while i < data.len() && self.error.is_none() {
+                let rest = data.get(i..).unwrap_or_default();
+                let (n, emit) = match &mut self.state {
+                    State::Text { run } => {
+                        let stop = rest.iter().position(|b| *b == b'<').unwrap_or(rest.len());
+                        if *run >= VALUE_CAP {
+                            self.side.dropped_text += stop as u64;
+                            (stop, false)
+                        } else {
+                            let take = stop.min(VALUE_CAP - *run);
+                            *run += take;
+                            (take, true)
+                        }
+                    }
+                    State::Tag { run } => {
+                        let stop = rest
+                            .iter()
+                            .position(|b| matches!(b, b'>' | b'"' | b'\''))
+                            .unwrap_or(rest.len());
+                        let take = stop.min((2 * TAG_CAP).saturating_sub(*run));
+                        *run += take;
+                        (take, true)
+                    }
+                    State::Value {
+                        quote,
+                        pending,
+                        run,
+                        ..
+                    } => {
+                        let q = *quote;
+                        let stop = rest.iter().position(|b| *b == q).unwrap_or(rest.len());
+                        // Up to the caps; the byte that crosses one goes through `step`.
+                        let room = VALUE_CAP
+                            .saturating_sub(pending.len())
+                            .min(TAG_CAP.saturating_sub(*run + pending.len()));
+                        let take = stop.min(room);
+                        pending.extend_from_slice(rest.get(..take).unwrap_or_default());
+                        (take, false)
+                    }
+                    State::Eliding { quote, el, .. } => {
+                        let q = *quote;
+                        let take = rest.iter().position(|b| *b == q).unwrap_or(rest.len());
+                        let run = rest.get(..take).unwrap_or_default();
+                        run.iter().for_each(|b| el.b64.feed_raw(*b));
+                        el.len += take as u64;
+                        let need = HEAD.saturating_sub(el.head.len()).min(take);
+                        el.head
+                            .extend_from_slice(run.get(..need).unwrap_or_default());
+                        (take, false)
+                    }
+                    _ => (0, false),
+                };
+                if n == 0 {
+                    if let Some(b) = rest.first() {
+                        self.step(*b);
+                    }
+                    self.in_total += 1;
+                    i += 1;
+                } else {
+                    if emit {
+                        let ip = self.in_total;
+                        self.emit_run(rest.get(..n).unwrap_or_default(), ip);
+                    }
+                    self.in_total += n as u64;
+                    i += n;
+                }
+            }
         }
 
         fn fail(&mut self, what: &str) {
@@ -1573,13 +1663,7 @@ mod elide {
                     self.finish();
                     self.eof = true;
                 }
-                for b in chunk.get(..n).unwrap_or_default() {
-                    self.step(*b);
-                    self.in_total += 1;
-                    if self.error.is_some() {
-                        break;
-                    }
-                }
+                self.feed(chunk.get(..n).unwrap_or_default());
                 self.chunk = chunk;
             }
         }
@@ -1618,6 +1702,55 @@ mod elide {
             let b_filtered = out.find("<b/>").expect("b") as u64;
             assert_eq!(side.orig(4), 4);
             assert_eq!(side.orig(b_filtered), xml.find("<b/>").expect("b") as u64);
+        }
+
+        /// Reads at most `n` bytes per call, to move chunk boundaries around.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+
+        #[test]
+        fn chunking_does_not_change_output() {
+            let big = "QUJD&#10;".repeat(VALUE_CAP / 8 + 3);
+            let xml = format!(
+                "<?xml version='1.0'?>\n<!-- c\"m -- -->\n<smses>\n<a x='1' y=\"{big}\" z=\"q'q\"/>\n\
+                 <![CDATA[ ]] > ]]>\n<b t=\"{}\"/>\n</smses>\n",
+                "é".repeat(100)
+            );
+            let reference = {
+                let mut f = Filter::new(xml.as_bytes(), 10);
+                let mut out = Vec::new();
+                f.read_to_end(&mut out).expect("read");
+                let mut side = f.side;
+                let probes: Vec<u64> = (0..out.len() as u64).step_by(97).collect();
+                let mapped: Vec<u64> = probes.iter().map(|p| side.orig(*p)).collect();
+                (out, mapped)
+            };
+            for n in [1, 2, 3, 7, 4096] {
+                let mut f = Filter::new(Trickle(xml.as_bytes(), n), 10);
+                let mut out = Vec::new();
+                f.read_to_end(&mut out).expect("read");
+                assert_eq!(out, reference.0, "chunk {n}");
+                let mut side = f.side;
+                let mapped: Vec<u64> = (0..out.len() as u64)
+                    .step_by(97)
+                    .map(|p| side.orig(p))
+                    .collect();
+                assert_eq!(mapped, reference.1, "chunk {n}");
+            }
+            let out = String::from_utf8(reference.0).expect("utf8");
+            assert!(out.contains(&format!("y=\"{MARK}0\"")), "{}", &out[..200]);
+            // Positions after the elided value map back to the file (base 10).
+            let b = out.find("<b t=").expect("b") as u64;
+            let mut f = Filter::new(xml.as_bytes(), 10);
+            f.read_to_end(&mut Vec::new()).expect("read");
+            assert_eq!(f.side.orig(b), 10 + xml.find("<b t=").expect("b") as u64);
         }
 
         #[test]
