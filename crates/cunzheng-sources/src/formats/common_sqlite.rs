@@ -48,7 +48,10 @@ pub(crate) fn open(path: &Path) -> Result<Connection, SourceError> {
     let _ = conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, cap);
     // Plans must not depend on bound values: otherwise SQLite re-prepares a per-message
     // statement at every bind (seen as most of the time on a 500 000-message chat.db).
-    let _ = conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true);
+    let _ = conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    );
     Ok(conn)
 }
 

@@ -1151,6 +1151,14 @@ mod tests {
         assert_eq!(first.body, "Yeh");
         assert_eq!(first.sender, Party::default());
         assert_eq!(first.extra["handle_id"], "trash\n");
+        assert_eq!(
+            first.time.utc.as_deref(),
+            Some("2023-11-05T02:50:50.39314816Z")
+        );
+        assert_eq!(
+            c.messages[22].time.utc.as_deref(),
+            Some("2023-11-17T11:27:36.50908736Z")
+        );
         // handle 67 is not in this handle table.
         assert_eq!(c.messages[1].sender.account.as_deref(), Some("handle #67"));
         assert!(c.warnings.iter().any(|w| w.contains("not a number")));
@@ -1334,6 +1342,20 @@ mod tests {
             for u in &c.unparsed {
                 println!("{name}: {} {:?}", u.reason, u.provenance.location);
             }
+        }
+    }
+
+    #[test]
+    fn truncated_databases_do_not_panic() {
+        let bytes = std::fs::read(data(MACOS_TS)).expect("read");
+        let dir = tempfile::tempdir().expect("tempdir");
+        for cut in [100, 4096, 8192, 40_000, bytes.len() - 1] {
+            let p = dir.path().join(format!("cut{cut}.db"));
+            std::fs::write(&p, &bytes[..cut]).expect("write");
+            let input = Input::open(&p).expect("open");
+            let _ = IosSmsDb.sniff(&input);
+            let mut sink = Collect::default();
+            let _ = IosSmsDb.parse(&input, &Options::default(), &mut sink);
         }
     }
 

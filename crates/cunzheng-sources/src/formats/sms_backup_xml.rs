@@ -2050,6 +2050,107 @@ mod tests {
         );
     }
 
+    /// Every fixture: message count, first and last instant, unparsed records.
+    #[test]
+    fn every_fixture_counts_and_bounds() {
+        let cases: [(&str, usize, Option<&str>, Option<&str>, usize); 12] = [
+            (
+                "DEV/packages/lib/test-assets/sms_small.xml",
+                12,
+                Some("2017-12-02T14:49:27.463Z"),
+                Some("2017-12-02T18:10:45.524Z"),
+                0,
+            ),
+            (
+                "DEV/packages/lib/test-assets/sms_and_mms.xml",
+                49,
+                Some("2017-12-02T14:49:27.463Z"),
+                Some("2024-07-17T21:37:26Z"),
+                1,
+            ),
+            (
+                "DEV/tests/e2e/fixtures/sample_small.xml",
+                7,
+                Some("2017-12-02T14:49:27.463Z"),
+                Some("2024-07-14T23:04:03Z"),
+                0,
+            ),
+            (
+                "DEV/tests/e2e/fixtures/sample_mms.xml",
+                4,
+                Some("2024-07-16T20:29:24Z"),
+                Some("2024-07-16T20:29:27Z"),
+                0,
+            ),
+            (
+                "DEV/tests/e2e/fixtures/corrupt_attachments.xml",
+                2,
+                Some("2024-07-16T20:29:28Z"),
+                Some("2024-07-16T20:29:29Z"),
+                0,
+            ),
+            ("DEV/tests/e2e/fixtures/empty.xml", 0, None, None, 0),
+            (
+                "SHRUG/minimal_sms.xml",
+                1,
+                Some("2021-01-01T00:00:00Z"),
+                Some("2021-01-01T00:00:00Z"),
+                0,
+            ),
+            (
+                "SHRUG/minimal_mms.xml",
+                1,
+                Some("2021-01-02T00:00:00Z"),
+                Some("2021-01-02T00:00:00Z"),
+                0,
+            ),
+            (
+                "SHRUG/mixed.xml",
+                4,
+                Some("2021-01-01T00:00:00Z"),
+                Some("2021-01-01T03:00:00Z"),
+                0,
+            ),
+            (
+                "SHRUG/edge_cases.xml",
+                4,
+                Some("2021-01-01T00:00:00Z"),
+                Some("2021-01-01T03:00:00Z"),
+                0,
+            ),
+            ("SHRUG/malformed.xml", 1, None, None, 0),
+            (
+                "SHRUG/minimal_calls.xml",
+                1,
+                Some("2021-01-03T00:00:00Z"),
+                Some("2021-01-03T00:00:00Z"),
+                0,
+            ),
+        ];
+        for (rel, count, first, last, unparsed) in cases {
+            let rel = rel.replace("DEV", DEV).replace("SHRUG", SHRUG);
+            let c = parse_path(&data(&rel), "Asia/Shanghai").expect(&rel);
+            assert_eq!(c.messages.len(), count, "{rel}");
+            assert_eq!(c.unparsed.len(), unparsed, "{rel}");
+            assert_eq!(
+                c.messages.first().and_then(|m| m.time.utc.as_deref()),
+                first,
+                "{rel}"
+            );
+            assert_eq!(
+                c.messages.last().and_then(|m| m.time.utc.as_deref()),
+                last,
+                "{rel}"
+            );
+            for m in &c.messages {
+                if m.time.utc.is_some() {
+                    assert_eq!(m.time.offset.as_deref(), Some("+08:00"), "{rel}");
+                    assert_eq!(m.time.zone_basis, "source", "{rel}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn calls() {
         let path = data(&format!("{SHRUG}/minimal_calls.xml"));
