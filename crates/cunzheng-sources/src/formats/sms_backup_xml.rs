@@ -2053,7 +2053,9 @@ mod tests {
     /// Every fixture: message count, first and last instant, unparsed records.
     #[test]
     fn every_fixture_counts_and_bounds() {
-        let cases: [(&str, usize, Option<&str>, Option<&str>, usize); 12] = [
+        /// File, messages, first and last UTC instant, unparsed records.
+        type Case<'a> = (&'a str, usize, Option<&'a str>, Option<&'a str>, usize);
+        let cases: [Case<'_>; 12] = [
             (
                 "DEV/packages/lib/test-assets/sms_small.xml",
                 12,
