@@ -43,7 +43,8 @@ impl Source for IosSmsDb {
          tapbacks (associated_message_type 2000-3007, kept as messages pointing at their \
          target), group events (item_type, as system messages with a derived description), \
          edit time (date_edited; the edit history in message_summary_info is not decoded) and \
-         unsent messages (date_retracted, as recalled). Apple-epoch dates: seconds before \
+         unsent messages (date_retracted, as recalled), messages in Recently Deleted \
+         (chat_recoverable_message_join, marked in extra). Apple-epoch dates: seconds before \
          iOS 11 / macOS 10.13, nanoseconds after; decided per value (> 10^12 is nanoseconds) \
          and recorded. App payloads (payload_data) are not decoded. Reads live rows only: \
          deleted rows and a -wal file beside the database are not read (opened read-only and \
@@ -111,6 +112,7 @@ impl Source for IosSmsDb {
             chats: HashMap::new(),
             chat_members: HashMap::new(),
             message_chat: HashMap::new(),
+            recoverable: HashMap::new(),
             emitted: HashSet::new(),
             bad_handle_ids: 0,
             missing_handles: 0,
@@ -120,7 +122,15 @@ impl Source for IosSmsDb {
         p.chat_members(sink)?;
         p.chats(sink)?;
         p.message_chats(sink)?;
+        p.recoverable(sink)?;
         p.messages(sink)?;
+        if !p.recoverable.is_empty() {
+            sink.warning(format!(
+                "{} messages are in \"Recently Deleted\" (chat_recoverable_message_join): the \
+                 user deleted them; they are read and marked extra.recently_deleted",
+                p.recoverable.len()
+            ));
+        }
         if p.bad_handle_ids > 0 {
             sink.warning(format!(
                 "{} messages have a handle_id that is not a number (type-confused cell); \
@@ -165,6 +175,8 @@ struct Parse<'a> {
     chat_members: HashMap<i64, Vec<i64>>,
     /// message ROWID → (first chat ROWID, number of chats).
     message_chat: HashMap<i64, (i64, u32)>,
+    /// message ROWID → (chat ROWID, delete_date) for messages in "Recently Deleted".
+    recoverable: HashMap<i64, (i64, Cell)>,
     emitted: HashSet<String>,
     bad_handle_ids: u64,
     missing_handles: u64,
@@ -454,11 +466,43 @@ impl Parse<'_> {
         Ok(())
     }
 
+    /// Messages the user deleted that iOS 16+ / macOS 13+ keep for 30 days: they leave
+    /// chat_message_join and are listed here with their chat and deletion time.
+    fn recoverable(&mut self, sink: &mut dyn Sink) -> Result<(), SourceError> {
+        let s = self.schema;
+        let t = "chat_recoverable_message_join";
+        if !(s.has(t, "chat_id") && s.has(t, "message_id")) {
+            return Ok(());
+        }
+        let select = format!("chat_id, message_id, {}", s.col(t, "delete_date"));
+        let mut map = HashMap::new();
+        let mut bad = Vec::new();
+        common_sqlite::each_row(
+            self.conn,
+            t,
+            &select,
+            |_, r| {
+                if let (Some(c), Some(m)) = (Cell::get(r, 1).int(), Cell::get(r, 2).int()) {
+                    map.entry(m).or_insert((c, Cell::get(r, 3)));
+                }
+            },
+            |id, e| bad.push((id, e)),
+        )?;
+        self.recoverable = map;
+        self.bad_rows(sink, t, bad);
+        Ok(())
+    }
+
     /// The conversation of a message: its chat, else its handle; emitted on first use.
     fn conversation_for(&mut self, sink: &mut dyn Sink, rowid: i64, row: &Row<'_>) -> String {
         let handle = row.int("handle_id").filter(|h| *h != 0);
-        let (id, participants, title) = match self.message_chat.get(&rowid).copied() {
-            Some((chat, _)) => match self.chats.get(&chat) {
+        let chat = self
+            .message_chat
+            .get(&rowid)
+            .map(|(c, _)| *c)
+            .or_else(|| self.recoverable.get(&rowid).map(|(c, _)| *c));
+        let (id, participants, title) = match chat {
+            Some(chat) => match self.chats.get(&chat) {
                 Some(id) => return id.clone(),
                 // chat_message_join names a chat the chat table does not have (or there is
                 // no chat table): its members may still be in chat_handle_join.
@@ -784,6 +828,13 @@ impl Parse<'_> {
             if *v != Cell::Null {
                 extra.insert(name.into(), v.json());
             }
+        }
+        if let Some((_, deleted)) = self.recoverable.get(&rowid) {
+            let t = apple_time(&self.zone, deleted);
+            extra.insert(
+                "recently_deleted".into(),
+                json!({"delete_date": common_sms::time_json(&t)}),
+            );
         }
         if let Some((_, n)) = self.message_chat.get(&rowid).filter(|(_, n)| *n > 1) {
             extra.insert("chat_count".into(), (*n).into());
@@ -1255,6 +1306,12 @@ mod tests {
                 VALUES (104, 'T1', NULL, 1, 'iMessage', {after}, 0, 3001, 'p:0/msg-guid-2');
              INSERT INTO message (ROWID, guid, text, attributedBody, handle_id, service, date, is_from_me)
                 VALUES (105, 'B1', NULL, X'4e53537472696e67019484012b81ff', 1, 'iMessage', {after}, 0);
+             INSERT INTO message (ROWID, guid, text, handle_id, service, date, is_from_me)
+                VALUES (106, 'D1', 'deleted later', 3, 'iMessage', {before}, 0);
+             CREATE TABLE chat_recoverable_message_join (chat_id INTEGER, message_id INTEGER,
+                delete_date INTEGER, ck_sync_state INTEGER DEFAULT 0,
+                PRIMARY KEY (chat_id, message_id));
+             INSERT INTO chat_recoverable_message_join VALUES (2, 106, {after}, 0);
              INSERT INTO chat_message_join VALUES (3, 102, 0), (3, 103, 0);"
         ))
         .expect("insert");
@@ -1290,6 +1347,14 @@ mod tests {
         let b = by_id("B1");
         assert_eq!(b.body, "");
         assert!(b.extra["body_error"].as_str().is_some());
+        // In "Recently Deleted": still in its chat, marked, with the deletion time.
+        let d = by_id("D1");
+        assert_eq!(d.conversation, "iMessage;-;alice@example.com");
+        assert_eq!(
+            d.extra["recently_deleted"]["delete_date"]["utc"],
+            "2024-03-10T07:00:01Z"
+        );
+        assert!(c.warnings.iter().any(|w| w.contains("Recently Deleted")));
         assert_eq!(c.unparsed.len(), 1);
         assert_eq!(
             c.unparsed[0].provenance.location,
