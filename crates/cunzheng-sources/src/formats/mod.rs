@@ -2,18 +2,23 @@
 
 use crate::source::Source;
 
+mod android_mmssms_db;
 #[cfg(test)]
 mod cn_checks;
 mod common_cn_lines;
 mod common_json;
 mod common_mail;
+mod common_sms;
+mod common_sqlite;
 mod discord_dce_json;
 mod eml;
 mod facebook_messenger_json;
+mod ios_sms_db;
 mod mbox;
 mod qq_common;
 mod qq_mht;
 mod qq_txt;
+mod sms_backup_xml;
 mod telegram_json;
 mod wechat_android_db;
 mod wechat_common;
@@ -38,6 +43,9 @@ pub static SOURCES: &[&dyn Source] = &[
     &telegram_json::TelegramJson,
     &discord_dce_json::DiscordDceJson,
     &facebook_messenger_json::FacebookMessengerJson,
+    &android_mmssms_db::AndroidMmssmsDb,
+    &ios_sms_db::IosSmsDb,
+    &sms_backup_xml::SmsBackupXml,
 ];
 
 #[cfg(test)]

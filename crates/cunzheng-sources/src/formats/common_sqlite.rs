@@ -1,0 +1,392 @@
+//! Reading SQLite evidence: opened read-only and immutable, schema read from `sqlite_master`,
+//! cells read leniently (a column declared INTEGER may hold text in a damaged or upgraded
+//! database, and one type-confused cell must not lose the row).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::source::{Input, MAX_RECORD, SourceError};
+
+/// The first 16 bytes of every SQLite 3 database file.
+pub(crate) const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether `head` starts like an SQLite 3 database.
+pub(crate) fn is_sqlite(head: &[u8]) -> bool {
+    head.starts_with(SQLITE_MAGIC)
+}
+
+/// `file:` URI for `path` with `mode=ro&immutable=1`: SQLite then neither writes nor creates
+/// anything (no `-wal`/`-shm` beside the evidence) and does not read a `-wal` file either.
+fn uri(path: &Path) -> String {
+    let raw = path.to_string_lossy();
+    let mut out = String::from("file:");
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.push_str("?mode=ro&immutable=1");
+    out
+}
+
+/// Opens `path` read-only and immutable, with values longer than [`MAX_RECORD`] refused by
+/// SQLite itself (the row then fails alone and becomes an `Unparsed` record).
+pub(crate) fn open(path: &Path) -> Result<Connection, SourceError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(uri(path), flags).map_err(|e| SourceError::Format {
+        location: "database header".into(),
+        message: format!("cannot open as SQLite: {e}"),
+    })?;
+    let cap = i32::try_from(MAX_RECORD).unwrap_or(i32::MAX);
+    let _ = conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, cap);
+    // Plans must not depend on bound values: otherwise SQLite re-prepares a per-message
+    // statement at every bind (seen as most of the time on a 500 000-message chat.db).
+    let _ = conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    );
+    Ok(conn)
+}
+
+/// Tables and their columns, names lower-cased.
+#[derive(Debug, Default)]
+pub(crate) struct Schema {
+    tables: HashMap<String, HashSet<String>>,
+}
+
+impl Schema {
+    /// Reads every table's columns.
+    pub(crate) fn read(conn: &Connection) -> Result<Self, SourceError> {
+        let err = |e: rusqlite::Error| SourceError::Format {
+            location: "table sqlite_master".into(),
+            message: format!("cannot read the schema: {e}"),
+        };
+        let mut names = Vec::new();
+        {
+            let mut st = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .map_err(err)?;
+            let mut rows = st.query([]).map_err(err)?;
+            while let Some(row) = rows.next().map_err(err)? {
+                if let ValueRef::Text(t) = row.get_ref(0).map_err(err)? {
+                    names.push(String::from_utf8_lossy(t).into_owned());
+                }
+            }
+        }
+        let mut tables = HashMap::new();
+        for name in names {
+            let mut cols = HashSet::new();
+            // A virtual table whose module is missing fails here; it is skipped, not fatal.
+            if let Ok(mut st) = conn.prepare("SELECT name FROM pragma_table_info(?1)")
+                && let Ok(mut rows) = st.query([&name])
+            {
+                while let Ok(Some(row)) = rows.next() {
+                    if let Ok(ValueRef::Text(t)) = row.get_ref(0) {
+                        cols.insert(String::from_utf8_lossy(t).to_lowercase());
+                    }
+                }
+            }
+            tables.insert(name.to_lowercase(), cols);
+        }
+        Ok(Self { tables })
+    }
+
+    /// Opens the input and reads its schema, for sniffing: `None` unless it is SQLite.
+    pub(crate) fn sniff(input: &Input) -> Option<Self> {
+        if !is_sqlite(&input.head) {
+            return None;
+        }
+        let conn = open(&input.path).ok()?;
+        Self::read(&conn).ok()
+    }
+
+    /// Whether the table exists.
+    pub(crate) fn has_table(&self, table: &str) -> bool {
+        self.tables.contains_key(&table.to_lowercase())
+    }
+
+    /// Whether the table exists and has the column.
+    pub(crate) fn has(&self, table: &str, column: &str) -> bool {
+        self.tables
+            .get(&table.to_lowercase())
+            .is_some_and(|c| c.contains(&column.to_lowercase()))
+    }
+
+    /// `"table"."column"` when present, else `NULL`: builds SELECT lists over schemas that
+    /// differ between OS versions without failing on a missing optional column.
+    pub(crate) fn col(&self, table: &str, column: &str) -> String {
+        if self.has(table, column) {
+            format!("\"{table}\".\"{column}\"")
+        } else {
+            "NULL".into()
+        }
+    }
+}
+
+/// One cell, read without trusting the declared column type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    /// NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text (lossily decoded if it was not UTF-8).
+    Text(String),
+    /// A blob.
+    Blob(Vec<u8>),
+}
+
+impl Cell {
+    /// Reads column `idx` of `row`; an unreadable cell is `Null`.
+    pub(crate) fn get(row: &rusqlite::Row<'_>, idx: usize) -> Self {
+        match row.get_ref(idx) {
+            Ok(ValueRef::Null) | Err(_) => Self::Null,
+            Ok(ValueRef::Integer(i)) => Self::Int(i),
+            Ok(ValueRef::Real(f)) => Self::Real(f),
+            Ok(ValueRef::Text(t)) => Self::Text(String::from_utf8_lossy(t).into_owned()),
+            Ok(ValueRef::Blob(b)) => Self::Blob(b.to_vec()),
+        }
+    }
+
+    /// The value as an integer: integers, integral floats and numeric text.
+    pub(crate) fn int(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            Self::Real(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(*f as i64),
+            Self::Text(t) => t.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The value as text (numbers formatted, blobs lossily decoded); `None` for NULL.
+    pub(crate) fn text(&self) -> Option<String> {
+        match self {
+            Self::Null => None,
+            Self::Int(i) => Some(i.to_string()),
+            Self::Real(f) => Some(f.to_string()),
+            Self::Text(t) => Some(t.clone()),
+            Self::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        }
+    }
+
+    /// Non-empty text, treating the literal `null` some writers store as absent.
+    pub(crate) fn some_text(&self) -> Option<String> {
+        self.text().filter(|t| !t.is_empty() && t != "null")
+    }
+
+    /// The raw value as text, for [`cunzheng_model::MsgTime::raw`] and `extra`.
+    pub(crate) fn raw(&self) -> String {
+        match self {
+            Self::Null => "NULL".into(),
+            Self::Blob(b) => format!("x'{}'", hex::encode(&b[..b.len().min(64)])),
+            other => other.text().unwrap_or_default(),
+        }
+    }
+
+    /// The value as JSON for `extra`.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        match self {
+            Self::Null => serde_json::Value::Null,
+            Self::Int(i) => (*i).into(),
+            Self::Real(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Self::Text(t) => t.clone().into(),
+            Self::Blob(_) => self.raw().into(),
+        }
+    }
+}
+
+/// Most unreadable rows one table may have before the rest of it is reported unread.
+const MAX_BAD_ROWS: usize = 10_000;
+
+/// Reads `select` (a column list, may use subqueries) from `table` in rowid order, calling
+/// `row` with each rowid and row. A row SQLite cannot read (a corrupt page, a value over the
+/// length cap) goes to `bad` with its rowid and reading resumes after it; `bad(None, …)`
+/// means the rest of the table could not be read.
+pub(crate) fn each_row(
+    conn: &Connection,
+    table: &str,
+    select: &str,
+    mut row: impl FnMut(i64, &rusqlite::Row<'_>),
+    mut bad: impl FnMut(Option<i64>, String),
+) -> Result<(), SourceError> {
+    let err = |e: rusqlite::Error| SourceError::Format {
+        location: format!("table {table}"),
+        message: e.to_string(),
+    };
+    let t = format!("\"{table}\"");
+    let mut first = conn
+        .prepare(&format!(
+            "SELECT {t}.rowid, {select} FROM {t} ORDER BY {t}.rowid"
+        ))
+        .map_err(err)?;
+    let mut resume = conn
+        .prepare(&format!(
+            "SELECT {t}.rowid, {select} FROM {t} WHERE {t}.rowid > ?1 ORDER BY {t}.rowid"
+        ))
+        .map_err(err)?;
+    let next_sql = format!("SELECT rowid FROM {t} WHERE rowid > ?1 ORDER BY rowid LIMIT 1");
+    let mut after: Option<i64> = None;
+    let mut bad_rows = 0usize;
+    // A damaged b-tree can hand rows back out of order, or again after a seek: such rows
+    // are counted and reported once, never read twice.
+    let mut repeated = 0usize;
+    let mut repeated_range: Option<(i64, i64)> = None;
+    let report_repeated = |bad: &mut dyn FnMut(Option<i64>, String),
+                           n: usize,
+                           r: Option<(i64, i64)>| {
+        if let Some((lo, hi)) = r {
+            bad(
+                None,
+                format!(
+                    "{n} rows of table {table} (rowids {lo}..={hi}) came back out of rowid order \
+                     (damaged b-tree) and were not read again"
+                ),
+            );
+        }
+    };
+    loop {
+        let mut rows = match after {
+            None => first.query([]),
+            Some(a) => resume.query([a]),
+        }
+        .map_err(err)?;
+        let failure = loop {
+            match rows.next() {
+                Ok(Some(r)) => {
+                    let id = Cell::get(r, 0).int().unwrap_or(0);
+                    if after.is_some_and(|a| id <= a) {
+                        repeated += 1;
+                        repeated_range = Some(
+                            repeated_range.map_or((id, id), |(lo, hi)| (lo.min(id), hi.max(id))),
+                        );
+                        if repeated >= MAX_BAD_ROWS {
+                            report_repeated(&mut bad, repeated, repeated_range);
+                            bad(None, format!("the rest of table {table} was not read"));
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    after = Some(id);
+                    row(id, r);
+                }
+                Ok(None) => {
+                    report_repeated(&mut bad, repeated, repeated_range);
+                    return Ok(());
+                }
+                Err(e) => break e,
+            }
+        };
+        drop(rows);
+        let from = after.unwrap_or(i64::MIN);
+        match conn.query_row(&next_sql, [from], |r| r.get::<_, i64>(0)) {
+            Ok(id) if after.is_none_or(|a| id > a) => {
+                bad(Some(id), failure.to_string());
+                after = Some(id);
+                bad_rows += 1;
+                if bad_rows >= MAX_BAD_ROWS {
+                    report_repeated(&mut bad, repeated, repeated_range);
+                    bad(
+                        None,
+                        format!(
+                            "{bad_rows} unreadable rows; the rest of table {table} was not read"
+                        ),
+                    );
+                    return Ok(());
+                }
+            }
+            _ => {
+                report_repeated(&mut bad, repeated, repeated_range);
+                bad(
+                    None,
+                    format!("table {table} unreadable after rowid {from}: {failure}"),
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Warnings about parts of the database an immutable open does not read: a write-ahead log
+/// beside the file, or a header saying the database is in WAL mode.
+pub(crate) fn wal_warnings(input: &Input) -> Vec<String> {
+    let mut out = Vec::new();
+    // Header bytes 18 and 19 are the write and read format versions; 2 means WAL.
+    if input.head.get(18) == Some(&2) || input.head.get(19) == Some(&2) {
+        out.push(
+            "database header says WAL mode: pages still in a -wal file are not read (the \
+             database is opened immutable, read-only)"
+                .to_owned(),
+        );
+    }
+    let mut wal = input.path.clone().into_os_string();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        out.push(format!(
+            "a write-ahead log {} lies beside the database and was not read; newer or deleted \
+             rows may be in it",
+            Path::new(&wal).display()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_escapes_reserved_characters() {
+        assert_eq!(
+            uri(Path::new("/tmp/a b/x?y#z%.db")),
+            "file:/tmp/a%20b/x%3Fy%23z%25.db?mode=ro&immutable=1"
+        );
+    }
+
+    #[test]
+    fn cells_are_lenient() {
+        assert_eq!(Cell::Text(" 12 ".into()).int(), Some(12));
+        assert_eq!(Cell::Text("trash\n".into()).int(), None);
+        assert_eq!(Cell::Real(3.0).int(), Some(3));
+        assert_eq!(Cell::Text("null".into()).some_text(), None);
+        assert_eq!(Cell::Blob(vec![1, 2]).raw(), "x'0102'");
+    }
+
+    #[test]
+    fn open_does_not_create_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("evidence.db");
+        {
+            let c = Connection::open(&path).expect("create");
+            c.execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE t(a); INSERT INTO t VALUES (1);",
+            )
+            .expect("fill");
+        }
+        let before: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        let conn = open(&path).expect("open");
+        let schema = Schema::read(&conn).expect("schema");
+        assert!(schema.has("t", "a"));
+        assert_eq!(schema.col("t", "b"), "NULL");
+        assert!(conn.execute("INSERT INTO t VALUES (2)", []).is_err());
+        drop(conn);
+        let after: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        assert_eq!(before, after);
+    }
+}
