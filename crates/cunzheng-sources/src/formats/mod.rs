@@ -2,8 +2,10 @@
 
 use crate::source::Source;
 
+mod whatsapp_txt;
+
 /// Every format cunzheng reads, in no particular order (sniffing decides).
-pub static SOURCES: &[&dyn Source] = &[];
+pub static SOURCES: &[&dyn Source] = &[&whatsapp_txt::WhatsappTxt];
 
 #[cfg(test)]
 mod tests {
