@@ -1085,14 +1085,14 @@ fn kind_of(first: &str, all: &str) -> (MessageKind, Option<Attachment>) {
     }
     for suffix in FILE_ATTACHED.iter().filter(|_| first.ends_with(')')) {
         if let Some(name) = first.strip_suffix(suffix) {
-            let name = name.trim_start_matches(LRM).trim();
+            let name = name.trim_start_matches('\u{200e}').trim();
             if !name.is_empty() {
                 return (kind_of_file(name), Some(named(name)));
             }
         }
     }
     if let Some(inner) = first
-        .trim_start_matches(LRM)
+        .trim_start_matches('\u{200e}')
         .strip_prefix('<')
         .and_then(|s| s.strip_suffix('>'))
         .filter(|_| angled)
@@ -1162,7 +1162,7 @@ fn strip_edited(body: &str) -> Option<(&str, &'static str)> {
     }
     EDITED.iter().find_map(|m| {
         let rest = t.strip_suffix(m)?;
-        let rest = rest.trim_end_matches(LRM).trim_end_matches([' ', '\u{a0}']);
+        let rest = rest.trim_end_matches('\u{200e}').trim_end_matches([' ', '\u{a0}']);
         Some((rest, *m))
     })
 }
