@@ -1162,7 +1162,9 @@ fn strip_edited(body: &str) -> Option<(&str, &'static str)> {
     }
     EDITED.iter().find_map(|m| {
         let rest = t.strip_suffix(m)?;
-        let rest = rest.trim_end_matches('\u{200e}').trim_end_matches([' ', '\u{a0}']);
+        let rest = rest
+            .trim_end_matches('\u{200e}')
+            .trim_end_matches([' ', '\u{a0}']);
         Some((rest, *m))
     })
 }
