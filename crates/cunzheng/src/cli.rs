@@ -594,28 +594,135 @@ fn verify_proof(json: bool, path: &Path, file: Option<&Path>) -> Result<u8> {
     }
 }
 
-/// Prints parsed records as they arrive: text for people, or JSON lines tagged by `record`.
-pub struct Printer<W: Write> {
-    pub out: W,
-    pub json: bool,
-    pub error: Option<std::io::Error>,
+/// Appends one record as a JSON line to `out`: `record` first, then the record's fields,
+/// serialised straight into the buffer (no `serde_json::Value` tree per record).
+pub fn json_line<T: serde::Serialize>(
+    out: &mut Vec<u8>,
+    kind: &str,
+    value: &T,
+) -> std::io::Result<()> {
+    out.extend_from_slice(b"{\"record\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.push(b'"');
+    let at = out.len();
+    serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)?;
+    // The record's own `{` becomes the comma after `record`, or goes if it has no fields.
+    if out.get(at..at + 2) == Some(b"{}") {
+        out.remove(at);
+    } else if let Some(b) = out.get_mut(at) {
+        *b = b',';
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// A record on its way to the JSON writer thread.
+// Messages dominate; boxing each would add an allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Record {
+    Conversation(cunzheng_model::Conversation),
+    Message(cunzheng_model::Message),
+    Unparsed(cunzheng_model::Unparsed),
+}
+
+/// Prints records as JSON lines from a second thread, so that serialising (and freeing)
+/// overlaps parsing. Records go over in batches, in order.
+struct JsonPrinter {
+    batch: Vec<Record>,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<Record>>>,
+    writer: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+const JSON_BATCH: usize = 512;
+
+impl JsonPrinter {
+    fn new() -> std::io::Result<Self> {
+        use std::os::fd::AsFd;
+        // A file on stdout's descriptor: large writes without `Stdout`'s line buffering.
+        let file = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(8);
+        let writer = std::thread::spawn(move || -> std::io::Result<()> {
+            let mut file = file;
+            let mut out = Vec::with_capacity(1 << 20);
+            for batch in rx {
+                for r in &batch {
+                    match r {
+                        Record::Conversation(c) => json_line(&mut out, "conversation", c),
+                        Record::Message(m) => json_line(&mut out, "message", m),
+                        Record::Unparsed(u) => json_line(&mut out, "unparsed", u),
+                    }?;
+                    if out.len() >= 1 << 20 {
+                        file.write_all(&out)?;
+                        out.clear();
+                    }
+                }
+            }
+            file.write_all(&out)?;
+            file.flush()
+        });
+        Ok(Self {
+            batch: Vec::with_capacity(JSON_BATCH),
+            tx: Some(tx),
+            writer: Some(writer),
+        })
+    }
+
+    fn push(&mut self, r: Record) {
+        self.batch.push(r);
+        if self.batch.len() >= JSON_BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(JSON_BATCH));
+        // A send fails only when the writer stopped on an error, which `finish` returns.
+        if let Some(tx) = &self.tx
+            && tx.send(batch).is_err()
+        {
+            self.tx = None;
+        }
+    }
+
+    /// Writes what is left and waits for the writer.
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.send();
+        self.tx = None;
+        match self.writer.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(std::io::Error::other("the JSON writer thread panicked")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl cunzheng_sources::Sink for JsonPrinter {
+    fn conversation(&mut self, c: cunzheng_model::Conversation) {
+        self.push(Record::Conversation(c));
+    }
+    fn message(&mut self, m: cunzheng_model::Message) {
+        self.push(Record::Message(m));
+    }
+    fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
+        self.push(Record::Unparsed(u));
+    }
+    fn warning(&mut self, w: String) {
+        eprintln!("cunzheng: warning: {w}");
+    }
+}
+
+/// Prints records as text lines as they arrive.
+struct Printer<W: Write> {
+    out: W,
+    error: Option<std::io::Error>,
 }
 
 impl<W: Write> Printer<W> {
-    fn line(&mut self, kind: &str, value: serde_json::Value, text: impl FnOnce() -> String) {
+    fn line(&mut self, text: impl FnOnce() -> String) {
         if self.error.is_some() {
             return;
         }
-        let r = if self.json {
-            let mut v = value;
-            if let Some(obj) = v.as_object_mut() {
-                obj.insert("record".into(), kind.into());
-            }
-            writeln!(self.out, "{v}")
-        } else {
-            writeln!(self.out, "{}", text())
-        };
-        if let Err(e) = r {
+        if let Err(e) = writeln!(self.out, "{}", text()) {
             self.error = Some(e);
         }
     }
@@ -623,22 +730,17 @@ impl<W: Write> Printer<W> {
 
 impl<W: Write> cunzheng_sources::Sink for Printer<W> {
     fn conversation(&mut self, c: cunzheng_model::Conversation) {
-        let text = || {
+        self.line(|| {
             format!(
                 "== {} ({:?}, {})",
                 c.title.clone().unwrap_or_default(),
                 c.platform,
                 c.id
             )
-        };
-        self.line(
-            "conversation",
-            serde_json::to_value(&c).unwrap_or_default(),
-            text,
-        );
+        });
     }
     fn message(&mut self, m: cunzheng_model::Message) {
-        let text = || {
+        self.line(|| {
             let when = match (&m.time.utc, &m.time.offset) {
                 (Some(u), Some(o)) => format!(
                     "{u} ({o}{})",
@@ -657,25 +759,15 @@ impl<W: Write> cunzheng_sources::Sink for Printer<W> {
                 .or(m.sender.account.clone())
                 .unwrap_or_else(|| "?".into());
             format!("[{when}] {who}: {}", m.body)
-        };
-        self.line(
-            "message",
-            serde_json::to_value(&m).unwrap_or_default(),
-            text,
-        );
+        });
     }
     fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
-        let text = || {
+        self.line(|| {
             format!(
                 "!! unparsed {:?}: {} ({})",
                 u.provenance.location, u.reason, u.excerpt
             )
-        };
-        self.line(
-            "unparsed",
-            serde_json::to_value(&u).unwrap_or_default(),
-            text,
-        );
+        });
     }
     fn warning(&mut self, w: String) {
         eprintln!("cunzheng: warning: {w}");
@@ -692,11 +784,14 @@ fn parse(
     let mut input = cunzheng_sources::Input::open(file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     input.item_sha256 = {
-        let f =
+        // Provenance names the item by SHA-256 alone: no need to pay for SM3 here.
+        use sha2::Digest;
+        let mut f =
             std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-        cunzheng_seal::hash::hash_copy(f, std::io::sink(), None)?
-            .0
-            .sha256
+        let mut sha = sha2::Sha256::new();
+        std::io::copy(&mut f, &mut sha)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        hex::encode(sha.finalize())
     };
     let source = match format {
         "auto" => None,
@@ -710,24 +805,28 @@ fn parse(
         fallback_zone: None,
         owner,
     };
-    let mut printer = Printer {
-        // Block-buffered: stdout is line-buffered, which made printing dominate large parses.
-        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
-        json,
-        error: None,
-    };
-    let report = cunzheng_sources::parse(&input, source, &opts, &mut printer)
-        .with_context(|| format!("cannot parse {}", file.display()))?;
-    if let Some(e) = printer.error {
-        return Err(e.into());
-    }
     if json {
-        let mut v = serde_json::to_value(&report)?;
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("record".into(), "report".into());
-        }
-        writeln!(printer.out, "{v}")?;
+        let mut printer = JsonPrinter::new()?;
+        let report = cunzheng_sources::parse(&input, source, &opts, &mut printer);
+        // The records already parsed are written even when the parse then failed.
+        printer.finish()?;
+        let report = report.with_context(|| format!("cannot parse {}", file.display()))?;
+        let mut line = Vec::new();
+        json_line(&mut line, "report", &report)?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(&line)?;
+        out.flush()?;
     } else {
+        let mut printer = Printer {
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+            error: None,
+        };
+        let report = cunzheng_sources::parse(&input, source, &opts, &mut printer)
+            .with_context(|| format!("cannot parse {}", file.display()))?;
+        if let Some(e) = printer.error {
+            return Err(e.into());
+        }
+        printer.out.flush()?;
         eprintln!(
             "{}: {} conversation(s), {} message(s), {} unparsed, {} warning(s) [{}]",
             file.display(),
@@ -738,7 +837,6 @@ fn parse(
             report.parser
         );
     }
-    printer.out.flush()?;
     Ok(EXIT_OK)
 }
 

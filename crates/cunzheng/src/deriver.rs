@@ -1,6 +1,6 @@
 //! Glue: parsing preserved originals with the chat sources while a case is built.
 
-use crate::cli::Printer;
+use crate::cli::json_line;
 use cunzheng_case::derive::Deriver;
 use cunzheng_model::{EvidenceItem, ItemSource};
 use cunzheng_sources::{Input, Options};
@@ -44,9 +44,9 @@ impl Deriver for MessageDeriver {
             }
         }
         let source = cunzheng_sources::detect(&input)?;
-        let mut printer = Printer {
+        let mut printer = JsonLines {
             out,
-            json: true,
+            buf: Vec::with_capacity(1 << 16),
             error: None,
         };
         let summary = match cunzheng_sources::parse(&input, Some(source), &self.opts, &mut printer)
@@ -57,6 +57,7 @@ impl Deriver for MessageDeriver {
                 if let Some(o) = line.as_object_mut() {
                     o.insert("record".into(), "report".into());
                 }
+                printer.flush();
                 let _ = writeln!(printer.out, "{line}");
                 v
             }
@@ -66,13 +67,57 @@ impl Deriver for MessageDeriver {
                 if let Some(o) = line.as_object_mut() {
                     o.insert("record".into(), "error".into());
                 }
+                printer.flush();
                 let _ = writeln!(printer.out, "{line}");
                 v
             }
         };
+        printer.flush();
         if printer.error.is_some() {
             return None;
         }
         Some(summary)
     }
+}
+
+/// Writes records as JSON lines (`record` first, then the fields) through a buffer.
+struct JsonLines<'a> {
+    out: &'a mut dyn Write,
+    buf: Vec<u8>,
+    error: Option<std::io::Error>,
+}
+
+impl JsonLines<'_> {
+    fn record<T: serde::Serialize>(&mut self, kind: &str, value: &T) {
+        if self.error.is_none()
+            && let Err(e) = json_line(&mut self.buf, kind, value)
+        {
+            self.error = Some(e);
+        }
+        if self.buf.len() >= 1 << 16 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(&self.buf)
+        {
+            self.error = Some(e);
+        }
+        self.buf.clear();
+    }
+}
+
+impl cunzheng_sources::Sink for JsonLines<'_> {
+    fn conversation(&mut self, c: cunzheng_model::Conversation) {
+        self.record("conversation", &c);
+    }
+    fn message(&mut self, m: cunzheng_model::Message) {
+        self.record("message", &m);
+    }
+    fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
+        self.record("unparsed", &u);
+    }
+    fn warning(&mut self, _: String) {}
 }

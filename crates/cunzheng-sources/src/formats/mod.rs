@@ -27,6 +27,7 @@ mod wechat_export_html;
 mod wechat_export_txt;
 mod wechat_pc_db;
 mod wechat_pywxdump_csv;
+mod whatsapp_txt;
 
 /// Every format cunzheng reads, in no particular order (sniffing decides).
 pub static SOURCES: &[&dyn Source] = &[
@@ -46,6 +47,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &android_mmssms_db::AndroidMmssmsDb,
     &ios_sms_db::IosSmsDb,
     &sms_backup_xml::SmsBackupXml,
+    &whatsapp_txt::WhatsappTxt,
 ];
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ mod bad_input;
 pub mod common;
 /// Crash safety: SIGKILL at named points of `add` and `seal`.
 mod crash;
+/// `parse`: records as JSON lines, the report, format detection.
+mod parse;
 /// Preserve, verify, standard tools, seal versions, determinism.
 mod preserve;
 /// Inclusion proofs.
