@@ -4,6 +4,7 @@
 //! case"); 3 preserved, but some inputs could not be read (each is listed and in the custody log).
 
 mod cli;
+mod jsonl;
 mod progress;
 
 use clap::Parser;
