@@ -594,117 +594,63 @@ fn verify_proof(json: bool, path: &Path, file: Option<&Path>) -> Result<u8> {
     }
 }
 
-/// Appends one record as a JSON line to `out`: `record` first, then the record's fields,
-/// serialised straight into the buffer (no `serde_json::Value` tree per record).
-pub fn json_line<T: serde::Serialize>(
-    out: &mut Vec<u8>,
-    kind: &str,
-    value: &T,
-) -> std::io::Result<()> {
-    out.extend_from_slice(b"{\"record\":\"");
-    out.extend_from_slice(kind.as_bytes());
-    out.push(b'"');
-    let at = out.len();
-    serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)?;
-    // The record's own `{` becomes the comma after `record`, or goes if it has no fields.
-    if out.get(at..at + 2) == Some(b"{}") {
-        out.remove(at);
-    } else if let Some(b) = out.get_mut(at) {
-        *b = b',';
-    }
-    out.push(b'\n');
-    Ok(())
-}
-
-/// A record on its way to the JSON writer thread.
-// Messages dominate; boxing each would add an allocation per message for nothing.
-#[allow(clippy::large_enum_variant)]
-enum Record {
-    Conversation(cunzheng_model::Conversation),
-    Message(cunzheng_model::Message),
-    Unparsed(cunzheng_model::Unparsed),
-}
-
-/// Prints records as JSON lines from a second thread, so that serialising (and freeing)
-/// overlaps parsing. Records go over in batches, in order.
+/// Prints records as JSON lines (see [`crate::jsonl`]) into a large buffer written straight
+/// to stdout's descriptor: no `serde_json::Value` per record, no line-buffered writes.
 struct JsonPrinter {
-    batch: Vec<Record>,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<Record>>>,
-    writer: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    out: std::fs::File,
+    buf: Vec<u8>,
+    error: Option<std::io::Error>,
 }
-
-const JSON_BATCH: usize = 512;
 
 impl JsonPrinter {
     fn new() -> std::io::Result<Self> {
         use std::os::fd::AsFd;
-        // A file on stdout's descriptor: large writes without `Stdout`'s line buffering.
-        let file = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(8);
-        let writer = std::thread::spawn(move || -> std::io::Result<()> {
-            let mut file = file;
-            let mut out = Vec::with_capacity(1 << 20);
-            for batch in rx {
-                for r in &batch {
-                    match r {
-                        Record::Conversation(c) => json_line(&mut out, "conversation", c),
-                        Record::Message(m) => json_line(&mut out, "message", m),
-                        Record::Unparsed(u) => json_line(&mut out, "unparsed", u),
-                    }?;
-                    if out.len() >= 1 << 20 {
-                        file.write_all(&out)?;
-                        out.clear();
-                    }
-                }
-            }
-            file.write_all(&out)?;
-            file.flush()
-        });
         Ok(Self {
-            batch: Vec::with_capacity(JSON_BATCH),
-            tx: Some(tx),
-            writer: Some(writer),
+            out: std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?),
+            buf: Vec::with_capacity(1 << 20),
+            error: None,
         })
     }
 
-    fn push(&mut self, r: Record) {
-        self.batch.push(r);
-        if self.batch.len() >= JSON_BATCH {
-            self.send();
+    fn written(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r.and_then(|()| {
+            if self.buf.len() >= 1 << 20 {
+                self.flush()
+            } else {
+                Ok(())
+            }
+        }) {
+            self.error.get_or_insert(e);
         }
     }
 
-    fn send(&mut self) {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(JSON_BATCH));
-        // A send fails only when the writer stopped on an error, which `finish` returns.
-        if let Some(tx) = &self.tx
-            && tx.send(batch).is_err()
-        {
-            self.tx = None;
-        }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.out.write_all(&self.buf);
+        self.buf.clear();
+        r
     }
 
-    /// Writes what is left and waits for the writer.
+    /// Writes what is left; the first error, if any.
     fn finish(&mut self) -> std::io::Result<()> {
-        self.send();
-        self.tx = None;
-        match self.writer.take().map(|w| w.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(std::io::Error::other("the JSON writer thread panicked")),
-            None => Ok(()),
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.flush(),
         }
     }
 }
 
 impl cunzheng_sources::Sink for JsonPrinter {
     fn conversation(&mut self, c: cunzheng_model::Conversation) {
-        self.push(Record::Conversation(c));
+        let r = crate::jsonl::record(&mut self.buf, "conversation", &c);
+        self.written(r);
     }
     fn message(&mut self, m: cunzheng_model::Message) {
-        self.push(Record::Message(m));
+        let r = crate::jsonl::message(&mut self.buf, &m);
+        self.written(r);
     }
     fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
-        self.push(Record::Unparsed(u));
+        let r = crate::jsonl::record(&mut self.buf, "unparsed", &u);
+        self.written(r);
     }
     fn warning(&mut self, w: String) {
         eprintln!("cunzheng: warning: {w}");
@@ -812,7 +758,7 @@ fn parse(
         printer.finish()?;
         let report = report.with_context(|| format!("cannot parse {}", file.display()))?;
         let mut line = Vec::new();
-        json_line(&mut line, "report", &report)?;
+        crate::jsonl::record(&mut line, "report", &report)?;
         let mut out = std::io::stdout().lock();
         out.write_all(&line)?;
         out.flush()?;

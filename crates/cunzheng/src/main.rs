@@ -5,6 +5,7 @@
 
 mod cli;
 mod deriver;
+mod jsonl;
 mod progress;
 
 use clap::Parser;

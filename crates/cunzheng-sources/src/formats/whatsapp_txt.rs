@@ -3237,6 +3237,40 @@ Look at this
         assert_eq!(line_id(1_234_567), "L1234567");
     }
 
+    /// Times the two passes on `$WA_BENCH_FILE`:
+    /// `WA_BENCH_FILE=… cargo test --release -p cunzheng-sources -- --ignored --nocapture time_passes`
+    #[test]
+    #[ignore]
+    fn time_passes() {
+        struct Count(u64);
+        impl Sink for Count {
+            fn conversation(&mut self, _: Conversation) {}
+            fn message(&mut self, _: Message) {
+                self.0 += 1;
+            }
+            fn unparsed(&mut self, _: Unparsed) {}
+            fn warning(&mut self, _: String) {}
+        }
+        let Some(path) = std::env::var_os("WA_BENCH_FILE") else {
+            println!("SKIP: WA_BENCH_FILE is not set");
+            return;
+        };
+        let input = Input::open(Path::new(&path)).expect("open");
+        let t = std::time::Instant::now();
+        let s = survey(&input).expect("survey");
+        println!("survey: {} headers in {:?}", s.headers, t.elapsed());
+        let t = std::time::Instant::now();
+        let mut sink = Count(0);
+        WhatsappTxt
+            .parse(&input, &Options::default(), &mut sink)
+            .expect("parse");
+        println!(
+            "parse (both passes): {} messages in {:?}",
+            sink.0,
+            t.elapsed()
+        );
+    }
+
     #[test]
     fn sniffing() {
         let sniff = |bytes: &[u8]| sniff_head(bytes);
