@@ -51,6 +51,45 @@ pub fn sync_filesystem(dir: &Path) -> io::Result<()> {
     rustix::fs::syncfs(&f).map_err(io::Error::from)
 }
 
+/// A file created on its first write: a writer handed to code that may write nothing (a parser
+/// that does not recognise the file) then costs no file-system call. On this kind of VM an
+/// `openat` costs about 0.35 ms, which was a tenth of acquiring thousands of small files.
+pub struct LazyFile {
+    path: std::path::PathBuf,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl LazyFile {
+    /// A writer for `path`, not created yet.
+    pub fn new(path: std::path::PathBuf) -> Self {
+        Self { path, file: None }
+    }
+
+    /// Whether anything was written (and so the file exists).
+    pub fn created(&self) -> bool {
+        self.file.is_some()
+    }
+}
+
+impl Write for LazyFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => self
+                .file
+                .insert(io::BufWriter::new(File::create(&self.path)?)),
+        };
+        file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Makes a file read-only for everyone (originals are never to be modified).
 pub fn make_read_only(path: &Path) -> io::Result<()> {
     let mut perms = fs::metadata(path)?.permissions();

@@ -257,16 +257,21 @@ impl Case {
                 };
                 let tmp = dir.join(format!("tmp-{}-{}", std::process::id(), item.number));
                 let io = |e| CaseError::io("writing", &tmp, e);
-                let file = fs::File::create(&tmp).map_err(io)?;
-                let mut out = std::io::BufWriter::new(file);
+                let mut out = fsio::LazyFile::new(tmp.clone());
                 let summary = deriver.derive(item, &path, &mut out);
                 let flushed = std::io::Write::flush(&mut out).map_err(io);
+                let created = out.created();
                 drop(out);
                 let Some(summary) = summary else {
-                    let _ = fs::remove_file(&tmp);
+                    if created {
+                        let _ = fs::remove_file(&tmp);
+                    }
                     return Ok(None);
                 };
                 flushed?;
+                if !created {
+                    fs::File::create(&tmp).map_err(io)?;
+                }
                 let f = fs::File::open(&tmp).map_err(io)?;
                 let (digests, size) =
                     cunzheng_seal::hash::hash_copy(f, std::io::sink(), None).map_err(io)?;
