@@ -102,3 +102,23 @@ pub fn make_read_only(path: &Path) -> io::Result<()> {
     perms.set_readonly(true);
     fs::set_permissions(path, perms)
 }
+
+/// Renames `src` to `dst` unless `dst` exists; `Ok(false)` when it did.
+///
+/// One system call where `exists()` + `rename` took two; on file systems without
+/// `RENAME_NOREPLACE` it falls back to that pair.
+pub fn rename_no_replace(src: &Path, dst: &Path) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, src, CWD, dst, RenameFlags::NOREPLACE) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST) => Ok(false),
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+            if dst.exists() {
+                return Ok(false);
+            }
+            fs::rename(src, dst)?;
+            Ok(true)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -96,6 +96,8 @@ pub struct Known {
 struct Found {
     argument: String,
     path: PathBuf,
+    /// Size when walked (for the progress total; the copy records what it read).
+    size: u64,
 }
 
 /// The result of copying one file into staging.
@@ -103,6 +105,7 @@ struct Copied {
     digests: Digests,
     size: u64,
     observed: ObservedMeta,
+    zip: bool,
 }
 
 /// Acquires `inputs` into the staging area of `layout`.
@@ -129,17 +132,13 @@ pub fn acquire(
         .map_err(|e| CaseError::io("creating", layout.staged_objects(), e))?;
     clean_temporaries(&layout.staged_objects());
 
-    let total: u64 = found
-        .iter()
-        .filter_map(|f| fs::symlink_metadata(&f.path).ok())
-        .map(|m| m.len())
-        .sum();
+    let total: u64 = found.iter().map(|f| f.size).sum();
     progress.begin("preserving", total);
     let write_failed = AtomicBool::new(false);
     let counter = AtomicU64::new(0);
     let copies: Vec<io::Result<Copied>> = found
         .par_iter()
-        .map(|f| copy_file(layout, &f.path, &write_failed, &counter, progress))
+        .map(|f| copy_file(layout, &f.path, known, &write_failed, &counter, progress))
         .collect();
     progress.end();
     if write_failed.load(Ordering::SeqCst) {
@@ -164,14 +163,15 @@ pub fn acquire(
                 let item = state.item(c.digests, c.size, source, c.observed);
                 let (number, sha) = (item.number, item.digests.sha256.clone());
                 acq.items.push(item);
-                let staged = staged_or_sealed(layout, &sha);
-                if is_zip(&staged) {
+                if c.zip {
+                    let staged = staged_or_sealed(layout, &sha);
                     let budget = limits
                         .ratio
                         .saturating_mul(c.size)
                         .saturating_add(limits.slack);
                     let mut ctx = ArchiveCtx {
                         layout,
+                        known,
                         limits,
                         budget,
                         entries: 0,
@@ -241,6 +241,7 @@ fn walk(path: &Path, arg: &str, found: &mut Vec<Found>, skipped: &mut Vec<Skippe
         found.push(Found {
             argument: arg.to_owned(),
             path: path.to_owned(),
+            size: meta.len(),
         });
     } else if ft.is_dir() {
         // Bind mounts can make a tree cyclic without links; no real export nests this deep.
@@ -326,19 +327,66 @@ fn staged_or_sealed(layout: &Layout, sha: &str) -> PathBuf {
     }
 }
 
-/// Writes through to a file and remembers whether a write failed, so that a full disk (our
-/// fault to report) is told apart from an unreadable input (recorded, the rest goes on).
-struct FlagWriter<'a, W> {
-    inner: W,
+/// Writes through to a staged file and remembers whether a write failed, so that a full disk
+/// (our fault to report) is told apart from an unreadable input (recorded, the rest goes on).
+/// It also keeps the first bytes (to spot archives without reopening the file) and starts
+/// write-back as it goes (see [`FlagWriter::start_writeback`]).
+struct FlagWriter<'a> {
+    inner: File,
     failed: &'a AtomicBool,
     progress: &'a dyn Progress,
+    written: u64,
+    /// Bytes before this offset have been handed to write-back.
+    handed: u64,
+    magic: [u8; 4],
 }
 
-impl<W: Write> Write for FlagWriter<'_, W> {
+/// How much is written before write-back of it is started.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+impl FlagWriter<'_> {
+    /// Asks the kernel to start writing what has been written so far to disk, without waiting.
+    ///
+    /// Without it nothing reaches the disk before the one `syncfs` at the end of `acquire`
+    /// (dirty pages stay in memory up to a tenth of RAM), so hashing and disk writes ran one
+    /// after the other instead of side by side. `POSIX_FADV_DONTNEED` on Linux starts
+    /// asynchronous write-back of dirty pages in the range; it cannot drop pages still dirty.
+    fn start_writeback(&mut self) {
+        let len = self.written - self.handed;
+        if let Some(len) = std::num::NonZeroU64::new(len) {
+            // Only a hint: durability still comes from the sync at the end.
+            let _ = rustix::fs::fadvise(
+                &self.inner,
+                self.handed,
+                Some(len),
+                rustix::fs::Advice::DontNeed,
+            );
+            self.handed = self.written;
+        }
+    }
+
+    fn is_zip(&self) -> bool {
+        self.written >= 4 && (self.magic == *b"PK\x03\x04" || self.magic == *b"PK\x05\x06")
+    }
+}
+
+impl Write for FlagWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let r = self.inner.write(buf);
         match &r {
-            Ok(n) => self.progress.advance(*n as u64),
+            Ok(n) => {
+                let n = *n;
+                if self.written < 4 {
+                    let at = self.written as usize;
+                    let take = n.min(4 - at);
+                    self.magic[at..at + take].copy_from_slice(&buf[..take]);
+                }
+                self.written += n as u64;
+                self.progress.advance(n as u64);
+                if self.written - self.handed >= WRITEBACK_STEP {
+                    self.start_writeback();
+                }
+            }
             Err(_) => self.failed.store(true, Ordering::SeqCst),
         }
         r
@@ -350,15 +398,27 @@ impl<W: Write> Write for FlagWriter<'_, W> {
     }
 }
 
+/// A stream stored as a staged object.
+struct Stored {
+    digests: Digests,
+    size: u64,
+    /// Starts like a zip archive.
+    zip: bool,
+}
+
 /// Streams `reader` into a new staged object; returns digests and size.
+///
+/// Objects whose SHA-256 is already in the case (`known`) or already staged are not staged
+/// again.
 fn store_stream<R: Read + Send>(
     layout: &Layout,
     reader: R,
     limit: Option<u64>,
+    known: &Known,
     write_failed: &AtomicBool,
     counter: &AtomicU64,
     progress: &dyn Progress,
-) -> io::Result<(Digests, u64)> {
+) -> io::Result<Stored> {
     let dir = layout.staged_objects();
     let tmp = dir.join(format!(
         "tmp-{}-{}",
@@ -371,6 +431,9 @@ fn store_stream<R: Read + Send>(
         inner: out,
         failed: write_failed,
         progress,
+        written: 0,
+        handed: 0,
+        magic: [0; 4],
     };
     // Durability comes from one sync of the file system at the end of `acquire`.
     let result = hash_copy(reader, &mut sink, limit).and_then(|r| {
@@ -385,20 +448,41 @@ fn store_stream<R: Read + Send>(
             return Err(e);
         }
     };
-    let sealed = layout.path(&Layout::original_rel(&digests.sha256));
-    let staged = dir.join(&digests.sha256);
-    if sealed.exists() || staged.exists() {
+    sink.start_writeback();
+    let zip = sink.is_zip();
+    let stored = Stored { digests, size, zip };
+    let sealed_already = known.first_by_sha.contains_key(&stored.digests.sha256)
+        && layout
+            .path(&Layout::original_rel(&stored.digests.sha256))
+            .exists();
+    if sealed_already {
         let _ = fs::remove_file(&tmp);
-    } else {
-        fs::rename(&tmp, &staged).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
-        crate::fsio::make_read_only(&staged)?;
+        return Ok(stored);
     }
-    Ok((digests, size))
+    // Read-only before it gets its name, through the open handle: a staged object is never
+    // writable, even after a crash, and seal need not touch it again.
+    set_read_only(&sink.inner).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
+    drop(sink);
+    let staged = dir.join(&stored.digests.sha256);
+    // Not renamed: same content staged by another file of this batch or an earlier add.
+    if !crate::fsio::rename_no_replace(&tmp, &staged)
+        .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?
+    {
+        let _ = fs::remove_file(&tmp);
+    }
+    Ok(stored)
+}
+
+/// Mode 0444 through an open handle.
+fn set_read_only(file: &File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(0o444))
 }
 
 fn copy_file(
     layout: &Layout,
     path: &Path,
+    known: &Known,
     write_failed: &AtomicBool,
     counter: &AtomicU64,
     progress: &dyn Progress,
@@ -407,11 +491,12 @@ fn copy_file(
     // Metadata from the open handle, before reading: what was read is what was described.
     let meta = file.metadata()?;
     let observed = observed_meta(&meta);
-    let (digests, size) = store_stream(layout, file, None, write_failed, counter, progress)?;
+    let stored = store_stream(layout, file, None, known, write_failed, counter, progress)?;
     Ok(Copied {
-        digests,
-        size,
+        digests: stored.digests,
+        size: stored.size,
         observed,
+        zip: stored.zip,
     })
 }
 
@@ -468,17 +553,9 @@ impl Numbering {
     }
 }
 
-/// Zip files by their first bytes (local file header, or the end record of an empty archive).
-fn is_zip(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
-}
-
 struct ArchiveCtx<'a> {
     layout: &'a Layout,
+    known: &'a Known,
     limits: &'a Limits,
     /// Decompressed bytes still allowed for the outermost archive (shared by nested ones).
     budget: u64,
@@ -571,6 +648,7 @@ impl ArchiveCtx<'_> {
                 self.layout,
                 reader,
                 Some(self.budget),
+                self.known,
                 &write_failed,
                 &counter,
                 &NoProgress,
@@ -581,8 +659,8 @@ impl ArchiveCtx<'_> {
                     .unwrap_or_else(|| io::Error::other("write failed"));
                 return Err(CaseError::io("writing into", self.layout.staging(), e));
             }
-            let (digests, size) = match stored {
-                Ok(r) => r,
+            let (digests, size, zip) = match stored {
+                Ok(r) => (r.digests, r.size, r.zip),
                 Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
                     acq.skipped.push(skip(
                         loc(&meta.name),
@@ -621,8 +699,8 @@ impl ArchiveCtx<'_> {
                     format!("entry name would escape a folder if extracted by name (zip-slip / absolute path); preserved by content as exhibit {number}, the name was never used as a path"),
                 ));
             }
-            let staged = staged_or_sealed(self.layout, &sha);
-            if is_zip(&staged) {
+            if zip {
+                let staged = staged_or_sealed(self.layout, &sha);
                 if depth >= self.limits.max_archive_depth {
                     acq.notices.push(skip(
                         loc(&meta.name),

@@ -249,12 +249,8 @@ impl Case {
             .par_iter()
             .map(|item| {
                 progress.advance(item.size);
-                let staged = self.layout.staged_objects().join(&item.digests.sha256);
-                let path = if staged.exists() {
-                    staged
-                } else {
-                    self.layout.path(&item.stored_as)
-                };
+                // Fresh items (content new to the case) were staged by this acquisition.
+                let path = self.layout.staged_objects().join(&item.digests.sha256);
                 let tmp = dir.join(format!("tmp-{}-{}", std::process::id(), item.number));
                 let io = |e| CaseError::io("writing", &tmp, e);
                 let mut out = fsio::LazyFile::new(tmp.clone());

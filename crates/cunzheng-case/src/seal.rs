@@ -171,6 +171,14 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
     let mut items_added = 0u64;
     let mut acq_no = bag::acquisitions(layout)?.len() as u32;
     let mut events = Vec::new();
+    // One directory read instead of a stat per staged original.
+    let staged_names: std::collections::HashSet<String> = fs::read_dir(layout.staged_objects())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
     for (_, batch) in &batches {
         let mut batch_events = batch.events.clone();
         if let Some(acq) = &batch.acquisition {
@@ -187,8 +195,10 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
                 if m_sha.entries.contains_key(&item.stored_as) {
                     continue;
                 }
-                let staged = layout.staged_objects().join(&item.digests.sha256);
-                if !staged.exists() && !layout.path(&item.stored_as).exists() {
+                if !staged_names.contains(item.digests.sha256.as_str())
+                    && !layout.path(&item.stored_as).exists()
+                {
+                    let staged = layout.staged_objects().join(&item.digests.sha256);
                     return Err(CaseError::Malformed {
                         path: staged.display().to_string(),
                         reason:
@@ -344,15 +354,23 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
     for sha in &j.objects {
         let src = layout.staged_objects().join(sha);
         let dst = layout.path(&Layout::original_rel(sha));
-        if dst.exists() {
-            let _ = fs::remove_file(&src);
-            continue;
-        }
         let parent = dst.parent().map(PathBuf::from).unwrap_or_default();
-        fs::create_dir_all(&parent).map_err(|e| io("creating", &parent, e))?;
-        fs::rename(&src, &dst).map_err(|e| io("moving into the bag", &src, e))?;
-        make_read_only(&dst).map_err(|e| io("protecting", &dst, e))?;
-        dirs.insert(parent);
+        if !dirs.contains(&parent) {
+            fs::create_dir_all(&parent).map_err(|e| io("creating", &parent, e))?;
+            dirs.insert(parent);
+        }
+        // Staged objects are read-only from the start (ingest sets the mode before naming
+        // them), so moving is all there is to do. An object already in the bag (a re-run after
+        // a crash) is never replaced.
+        match crate::fsio::rename_no_replace(&src, &dst) {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = fs::remove_file(&src);
+            }
+            // Moved by the run that was interrupted.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => {}
+            Err(e) => return Err(io("moving into the bag", &src, e)),
+        }
     }
     if !dirs.is_empty() {
         let data = layout.path("data");
