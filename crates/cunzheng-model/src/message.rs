@@ -121,7 +121,8 @@ pub struct MsgTime {
     /// The source's own value, verbatim (`"12/01/2023, 10:00"`, `"1700000000123"`).
     pub raw: String,
     /// What `raw` is: `wall` (local wall-clock text), `unix_s`, `unix_ms`, `unix_us`,
-    /// `apple_s` (seconds since 2001-01-01), `apple_ns`, `rfc3339`, `rfc2822`.
+    /// `apple_s` (seconds since 2001-01-01), `apple_ns`, `rfc3339`, `rfc2822`, `wall_offset`
+    /// (wall-clock text with the UTC offset written beside it).
     pub unit: String,
     /// The UTC instant, RFC 3339, when one could be derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]

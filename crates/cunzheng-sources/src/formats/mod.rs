@@ -19,6 +19,7 @@ mod qq_common;
 mod qq_mht;
 mod qq_txt;
 mod sms_backup_xml;
+mod telegram_html;
 mod telegram_json;
 mod wechat_android_db;
 mod wechat_common;
@@ -42,6 +43,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &eml::Eml,
     &mbox::Mbox,
     &telegram_json::TelegramJson,
+    &telegram_html::TelegramHtml,
     &discord_dce_json::DiscordDceJson,
     &facebook_messenger_json::FacebookMessengerJson,
     &android_mmssms_db::AndroidMmssmsDb,
