@@ -6,6 +6,7 @@
 mod cli;
 mod deriver;
 mod jsonl;
+mod parse_out;
 mod progress;
 
 use clap::Parser;
