@@ -24,7 +24,7 @@ use crate::read::record::{
 };
 use crate::reader::{varint, varint_len};
 use crate::schema::{Affinity, Column};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A table records can be matched against.
 #[derive(Debug, Clone)]
@@ -102,6 +102,9 @@ pub struct Carver<'a> {
     enc: TextEncoding,
     usable: u32,
     pager: Option<&'a Pager>,
+    /// Pages in use now (b-tree, overflow of a live cell, freelist trunk, pointer map): an
+    /// old record's overflow chain that runs through one of them was overwritten.
+    live: HashSet<u32>,
 }
 
 /// How a record's start was established (sets the base confidence).
@@ -233,7 +236,61 @@ impl<'a> Carver<'a> {
             enc,
             usable,
             pager,
+            live: HashSet::new(),
         }
+    }
+
+    /// Pages in use now; overflow data read from them is not the old record's any more.
+    pub fn set_live_pages(&mut self, live: HashSet<u32>) {
+        self.live = live;
+    }
+
+    /// Where a newer cell begins inside `[from, to)`: SQLite allocates new cells at the top
+    /// of a page's free space, so an old record there keeps its head and loses its tail.
+    /// Detected by a consistent table-leaf cell header (payload size = header length + body,
+    /// types that fit a table) or by two table-interior cells (child page, rowid) in a row.
+    fn newer_cell_at(&self, page: &[u8], from: usize, to: usize) -> Option<usize> {
+        // Child numbers may point past a file that has shrunk since (auto-vacuum).
+        let pages = self.pager.map_or(u32::MAX, |p| p.page_count.max(0xffff));
+        let child = |q: usize| -> Option<usize> {
+            let b = page.get(q..q + 4)?;
+            let c = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            (c >= 2 && c <= pages).then_some(q + 4)
+        };
+        let to = to.min(page.len());
+        (from..to).find(|&q| {
+            if page[q] == 0 {
+                // Interior cells: a child page number's high byte is 0 in all but huge files.
+                return child(q)
+                    .and_then(|r| {
+                        let (_, n) = varint(page.get(r..)?)?;
+                        child(r + n)
+                    })
+                    .is_some();
+            }
+            let Some((p, n1)) = page.get(q..).and_then(varint) else {
+                return false;
+            };
+            let Some((_, n2)) = page.get(q + n1..).and_then(varint) else {
+                return false;
+            };
+            let Some(hdr) = page
+                .get(q + n1 + n2..)
+                .and_then(|b| parse_header(b, self.max_cols))
+            else {
+                return false;
+            };
+            hdr.body_len > 0
+                && hdr.header_len as u64 + hdr.body_len == p
+                && self.by_cols.contains_key(&hdr.types.len())
+                && self
+                    .best_table(
+                        &hdr.types.into_iter().map(Some).collect::<Vec<_>>(),
+                        None,
+                        true,
+                    )
+                    .is_some()
+        })
     }
 
     /// The best table for these types: (index, plausibility, ambiguous).
@@ -310,9 +367,11 @@ impl<'a> Carver<'a> {
             let first = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
             match self
                 .pager
-                .map(|p| p.overflow(first, lay.payload_len - local as u64))
+                .map(|p| p.overflow_pages(first, lay.payload_len - local as u64))
             {
-                Some(Ok(rest)) => payload.extend_from_slice(&rest),
+                Some(Ok((rest, pages))) if !pages.iter().any(|p| self.live.contains(p)) => {
+                    payload.extend_from_slice(&rest)
+                }
                 _ => complete = false,
             }
         }
@@ -325,6 +384,16 @@ impl<'a> Carver<'a> {
         // Overflow pages may have been reused: one value from them that does not decode
         // makes every value from them unreliable.
         let mut overflow_bad = !complete;
+        // A newer cell written over the tail: values from there on are not this record's.
+        let clobber = if strict {
+            self.newer_cell_at(page, lay.payload_start + lay.header_len + 1, cell_end)
+                .map(|q| q - lay.payload_start)
+        } else {
+            None
+        };
+        if clobber.is_some() && spills {
+            overflow_bad = true;
+        }
         let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::with_capacity(cols.len());
         for (i, st) in lay.types.iter().enumerate() {
             let Some(st) = *st else {
@@ -335,6 +404,10 @@ impl<'a> Carver<'a> {
             let start = pos;
             pos += size;
             let in_overflow = spills && pos > local;
+            if clobber.is_some_and(|c| pos > c && start < local) {
+                decoded.push((i, None, in_overflow));
+                continue;
+            }
             let v = payload
                 .get(start..pos)
                 .and_then(|b| decode_value(st, b, self.enc, true))
@@ -390,7 +463,8 @@ impl<'a> Carver<'a> {
                 offset: lay.cell_start,
                 confidence: (conf * 1000.0).round() / 1000.0,
             },
-            cell_end,
+            // Carving goes on at the newer cell.
+            clobber.map_or(cell_end, |c| lay.payload_start + c),
         ))
     }
 

@@ -278,7 +278,14 @@ pub fn recover_files(
             Some((i, ti))
         })
         .collect();
-    let carver = Carver::new(&targets, enc, usable, Some(&pager));
+    let mut carver = Carver::new(&targets, enc, usable, Some(&pager));
+    carver.set_live_pages(
+        owner
+            .iter()
+            .filter(|(_, o)| **o != Owner::FreeLeaf)
+            .map(|(p, _)| *p)
+            .collect(),
+    );
     let prior_of = |p: u32| match owner.get(&p) {
         Some(Owner::Table(i)) => target_of.get(i).copied(),
         _ => None,
