@@ -85,6 +85,20 @@ pub struct Found {
     pub offset: usize,
     /// In [0, 1].
     pub confidence: f64,
+    /// Length and hash ([`body_prefix_hash`]) of the first bytes of the record body that
+    /// were read from this record's own bytes (before any newer cell); for deduplication
+    /// against live rows. `None` for records read through a cell pointer.
+    pub prefix: Option<(usize, u64)>,
+}
+
+/// Bytes of a record body compared with live rows to tell a stale copy from a deleted row.
+pub const PREFIX_MAX: usize = 128;
+
+/// FNV-1a over `b`: the hash [`Found::prefix`] and live bodies are compared by.
+pub fn body_prefix_hash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Everything carving needs to know about the database.
@@ -451,6 +465,15 @@ impl<'a> Carver<'a> {
         if informative == 0 {
             return None;
         }
+        // The record's own body bytes (local part, before a newer cell), for deduplication.
+        let own_end = clobber.unwrap_or(usize::MAX).min(local).min(payload.len());
+        let prefix = payload
+            .get(lay.header_len..own_end)
+            .filter(|b| strict && b.len() >= 8)
+            .map(|b| {
+                let b = &b[..b.len().min(PREFIX_MAX)];
+                (b.len(), body_prefix_hash(b))
+            });
         let n = cols.len().max(1) as f64;
         let conf = lay.method.base() * plaus * (1.0 - 0.5 * missing.len() as f64 / n);
         Some((
@@ -462,6 +485,7 @@ impl<'a> Carver<'a> {
                 page: pgno,
                 offset: lay.cell_start,
                 confidence: (conf * 1000.0).round() / 1000.0,
+                prefix,
             },
             // Carving goes on at the newer cell.
             clobber.map_or(cell_end, |c| lay.payload_start + c),

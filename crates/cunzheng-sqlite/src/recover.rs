@@ -1,6 +1,6 @@
 //! The whole job: live tables, then every place an old record can hide, then deduplication.
 
-use crate::carve::{Carver, Found, Source, Target};
+use crate::carve::{Carver, Found, PREFIX_MAX, Source, Target, body_prefix_hash};
 use crate::error::{Error, Location, Result};
 use crate::read::btree::{BtreePage, PageKind, local_size};
 use crate::read::header::Header;
@@ -163,7 +163,7 @@ pub fn recover_files(
         &mut owner,
         &mut problems,
         enc,
-        &mut |_, v| master.push(v),
+        &mut |_, v, _| master.push(v),
     );
     struct Tbl {
         name: String,
@@ -214,7 +214,7 @@ pub fn recover_files(
             &mut owner,
             &mut problems,
             enc,
-            &mut |rowid, mut v| {
+            &mut |rowid, mut v, _| {
                 *count += 1;
                 if let (Some(a), Some(r)) = (alias, rowid)
                     && let Some(slot) = v.get_mut(a)
@@ -233,7 +233,7 @@ pub fn recover_files(
             &mut owner,
             &mut problems,
             enc,
-            &mut |_, _| {},
+            &mut |_, _, _| {},
         );
     }
     if header.autovacuum_top_root != 0 {
@@ -617,7 +617,7 @@ fn walk(
     owner: &mut HashMap<u32, Owner>,
     problems: &mut Vec<String>,
     enc: crate::read::header::TextEncoding,
-    row: &mut dyn FnMut(Option<i64>, Vec<Value>),
+    row: &mut dyn FnMut(Option<i64>, Vec<Value>, &[u8]),
 ) {
     let mut stack = vec![(root, 0usize)];
     let usable = pager.usable;
@@ -711,7 +711,7 @@ fn walk(
                 offset: off,
             };
             match decode_record(&payload, enc, crate::format::MAX_COLUMNS, at) {
-                Ok(v) => row(cell.rowid, v),
+                Ok(v) => row(cell.rowid, v, &payload),
                 Err(e) => problems.push(e.to_string()),
             }
         }
@@ -790,7 +790,7 @@ fn dedup(
             &mut owner,
             &mut sink,
             enc,
-            &mut |rowid, mut v| {
+            &mut |rowid, mut v, _| {
                 if let (Some(a), Some(r)) = (alias, rowid)
                     && let Some(slot) = v.get_mut(a)
                 {
@@ -801,7 +801,45 @@ fn dedup(
         );
         masks.insert((tgt, mask), set);
     }
+    // Carved records whose own body bytes begin a live row's body: stale copies of live rows
+    // (cells moved by a page split or a vacuum, then partly overwritten), not deleted rows.
+    let wanted: HashSet<(usize, u64)> = found.iter().filter_map(|f| f.prefix).collect();
+    let mut stale: HashSet<(usize, u64)> = HashSet::new();
+    if !wanted.is_empty() {
+        let mut lens = [false; PREFIX_MAX + 1];
+        for &(l, _) in &wanted {
+            lens[l] = true;
+        }
+        for &root in roots {
+            let mut owner = HashMap::new();
+            let mut sink = Vec::new();
+            walk(
+                pager,
+                root,
+                0,
+                &mut owner,
+                &mut sink,
+                enc,
+                &mut |_, _, payload| {
+                    let Some((hl, _)) = crate::reader::varint(payload) else {
+                        return;
+                    };
+                    let body = payload.get(hl as usize..).unwrap_or(&[]);
+                    let mut h = body_prefix_hash(&[]);
+                    for (i, &b) in body.iter().take(PREFIX_MAX).enumerate() {
+                        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+                        if lens[i + 1] && wanted.contains(&(i + 1, h)) {
+                            stale.insert((i + 1, h));
+                        }
+                    }
+                },
+            );
+        }
+    }
     let is_live = |f: &Found| -> bool {
+        if f.prefix.is_some_and(|p| stale.contains(&p)) {
+            return true;
+        }
         let Some(&ti) = table_of.get(&f.table) else {
             return false;
         };
