@@ -18,7 +18,7 @@
 
 use crate::read::btree::local_size;
 use crate::read::header::TextEncoding;
-use crate::read::pager::Pager;
+use crate::read::pager::{Pager, Version};
 use crate::read::record::{
     StorageClass, Value, decode_value, parse_header, parse_types, serial_size, storage_class,
 };
@@ -119,6 +119,8 @@ pub struct Carver<'a> {
     /// Pages in use now (b-tree, overflow of a live cell, freelist trunk, pointer map): an
     /// old record's overflow chain that runs through one of them was overwritten.
     live: HashSet<u32>,
+    /// WAL frame number → the commit frame that ends its transaction (`u32::MAX`: none).
+    wal_commits: Vec<u32>,
 }
 
 /// How a record's start was established (sets the base confidence).
@@ -251,7 +253,13 @@ impl<'a> Carver<'a> {
             usable,
             pager,
             live: HashSet::new(),
+            wal_commits: Vec::new(),
         }
+    }
+
+    /// For each WAL frame number (index 0 unused), the commit frame ending its transaction.
+    pub fn set_wal_commits(&mut self, commits: Vec<u32>) {
+        self.wal_commits = commits;
     }
 
     /// Pages in use now; overflow data read from them is not the old record's any more.
@@ -374,30 +382,12 @@ impl<'a> Carver<'a> {
         if cell_end > limit || lay.payload_start + lay.header_len > limit {
             return None;
         }
-        let mut payload: Vec<u8> = page.get(lay.payload_start..local_end)?.to_vec();
-        let mut complete = true;
-        if spills {
-            let b = page.get(local_end..local_end + 4)?;
-            let first = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-            match self
-                .pager
-                .map(|p| p.overflow_pages(first, lay.payload_len - local as u64))
-            {
-                Some(Ok((rest, pages))) if !pages.iter().any(|p| self.live.contains(p)) => {
-                    payload.extend_from_slice(&rest)
-                }
-                _ => complete = false,
-            }
-        }
+        let local_part = page.get(lay.payload_start..local_end)?;
         let cols = &self.targets[table].columns;
         let strict = lay.method != Method::Pointer;
         let mut values = Vec::with_capacity(cols.len());
         let mut missing = Vec::new();
-        let mut pos = lay.header_len;
         let mut informative = 0;
-        // Overflow pages may have been reused: one value from them that does not decode
-        // makes every value from them unreliable.
-        let mut overflow_bad = !complete;
         // A newer cell written over the tail: values from there on are not this record's.
         let clobber = if strict {
             self.newer_cell_at(page, lay.payload_start + lay.header_len + 1, cell_end)
@@ -405,37 +395,82 @@ impl<'a> Carver<'a> {
         } else {
             None
         };
+        // Overflow pages may have been reused: one value from them that does not decode
+        // makes every value from them unreliable. An old record's chain is read as it is
+        // now, then as it was in the record's own generation (file, WAL, journal).
+        let first = if spills && clobber.is_none() {
+            page.get(local_end..local_end + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        } else {
+            None
+        };
+        let mut versions = vec![Version::Current];
+        match source {
+            Source::Superseded => versions.push(Version::File),
+            Source::Wal(n) => versions.push(Version::WalUpTo(
+                self.wal_commits
+                    .get(n as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX),
+            )),
+            Source::Journal(_) => versions.push(Version::Journal),
+            _ => {}
+        }
+        let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::new();
+        let mut overflow_bad = true;
+        for (vi, &version) in versions.iter().enumerate() {
+            let mut payload = local_part.to_vec();
+            let mut complete = !spills;
+            if let (Some(first), Some(pager)) = (first, self.pager) {
+                match pager.overflow_version(first, lay.payload_len - local as u64, version) {
+                    Ok((rest, pages))
+                        if version != Version::Current
+                            || !pages.iter().any(|p| self.live.contains(p)) =>
+                    {
+                        payload.extend_from_slice(&rest);
+                        complete = true;
+                    }
+                    _ => {}
+                }
+            }
+            overflow_bad = !complete;
+            decoded.clear();
+            let mut pos = lay.header_len;
+            for (i, st) in lay.types.iter().enumerate() {
+                let Some(st) = *st else {
+                    decoded.push((i, None, false));
+                    continue;
+                };
+                let size = serial_size(st)? as usize;
+                let start = pos;
+                pos += size;
+                let in_overflow = spills && pos > local;
+                if clobber.is_some_and(|c| pos > c && start < local) {
+                    decoded.push((i, None, in_overflow));
+                    continue;
+                }
+                let v = payload
+                    .get(start..pos)
+                    .and_then(|b| decode_value(st, b, self.enc, true))
+                    .filter(|v| !strict || plausible_value(v));
+                match v {
+                    Some(v) => decoded.push((i, Some(v), in_overflow)),
+                    // A value we hold whole that does not decode: the hypothesis is wrong.
+                    None if !in_overflow => return None,
+                    None => {
+                        overflow_bad = true;
+                        decoded.push((i, None, true));
+                    }
+                }
+            }
+            if !overflow_bad || !spills || vi + 1 == versions.len() {
+                break;
+            }
+        }
         if clobber.is_some() && spills {
             overflow_bad = true;
         }
-        let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::with_capacity(cols.len());
-        for (i, st) in lay.types.iter().enumerate() {
-            let Some(st) = *st else {
-                decoded.push((i, None, false));
-                continue;
-            };
-            let size = serial_size(st)? as usize;
-            let start = pos;
-            pos += size;
-            let in_overflow = spills && pos > local;
-            if clobber.is_some_and(|c| pos > c && start < local) {
-                decoded.push((i, None, in_overflow));
-                continue;
-            }
-            let v = payload
-                .get(start..pos)
-                .and_then(|b| decode_value(st, b, self.enc, true))
-                .filter(|v| !strict || plausible_value(v));
-            match v {
-                Some(v) => decoded.push((i, Some(v), in_overflow)),
-                // A value we hold whole that does not decode: the hypothesis is wrong.
-                None if !in_overflow => return None,
-                None => {
-                    overflow_bad = true;
-                    decoded.push((i, None, true));
-                }
-            }
-        }
+        let payload = local_part;
         for (i, v, in_overflow) in decoded {
             let v = if in_overflow && overflow_bad { None } else { v };
             match v {

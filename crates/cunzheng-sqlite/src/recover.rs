@@ -120,6 +120,7 @@ pub fn recover_files(
                     problems.push("WAL: header checksum does not match at byte 24".to_owned());
                 }
                 pager.set_wal(wf, map, size);
+                pager.set_wal_frames(w.frames.iter().map(|f| (f.page, f.index, f.data_offset)));
                 wal = Some(w);
             }
             Err(e) => problems.push(e.to_string()),
@@ -278,7 +279,34 @@ pub fn recover_files(
             Some((i, ti))
         })
         .collect();
+    let mut journal_pages = Vec::new();
+    if let Some(jf) = journal_file {
+        match journal::scan(&jf, header.page_size, pager.page_count) {
+            Ok(j) => {
+                pager.set_journal(jf, j.pages.iter().map(|p| (p.page, p.data_offset)));
+                journal_pages = j.pages;
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    // Each WAL frame's transaction ends at the next commit frame (an old record's overflow
+    // pages were written in the same transaction).
+    let mut wal_commits = Vec::new();
+    if let Some(w) = &wal {
+        let max = w.frames.iter().map(|f| f.index).max().unwrap_or(0) as usize;
+        wal_commits = vec![u32::MAX; max + 1];
+        let mut next = u32::MAX;
+        let mut frames: Vec<_> = w.frames.iter().collect();
+        frames.sort_by_key(|f| std::cmp::Reverse(f.index));
+        for f in frames {
+            if f.commit_size != 0 {
+                next = f.index;
+            }
+            wal_commits[f.index as usize] = next;
+        }
+    }
     let mut carver = Carver::new(&targets, enc, usable, Some(&pager));
+    carver.set_wal_commits(wal_commits);
     carver.set_live_pages(
         owner
             .iter()
@@ -442,33 +470,28 @@ pub fn recover_files(
             scale(&mut found[before..], mult);
         }
     }
-    if let Some(jf) = journal_file {
-        match journal::scan(&jf, header.page_size, pager.page_count) {
-            Ok(j) => {
-                let mut buf = vec![0u8; header.page_size as usize];
-                for p in &j.pages {
-                    if ptrmap(p.page) {
-                        continue;
-                    }
-                    jf.read_at(p.data_offset, &mut buf)?;
-                    let before = found.len();
-                    let src = Source::Journal(p.index);
-                    page_areas(
-                        &carver,
-                        &buf,
-                        p.page,
-                        usable,
-                        prior_of(p.page),
-                        true,
-                        src,
-                        src,
-                        &mut found,
-                        &mut problems,
-                    );
-                    scale(&mut found[before..], if p.checksum_ok { 1.0 } else { 0.85 });
-                }
+    {
+        let mut buf = vec![0u8; header.page_size as usize];
+        for p in &journal_pages {
+            if ptrmap(p.page) {
+                continue;
             }
-            Err(e) => problems.push(e.to_string()),
+            pager.journal_read(p.data_offset, &mut buf)?;
+            let before = found.len();
+            let src = Source::Journal(p.index);
+            page_areas(
+                &carver,
+                &buf,
+                p.page,
+                usable,
+                prior_of(p.page),
+                true,
+                src,
+                src,
+                &mut found,
+                &mut problems,
+            );
+            scale(&mut found[before..], if p.checksum_ok { 1.0 } else { 0.85 });
         }
     }
 
