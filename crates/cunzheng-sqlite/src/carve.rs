@@ -18,13 +18,13 @@
 
 use crate::read::btree::local_size;
 use crate::read::header::TextEncoding;
-use crate::read::pager::Pager;
+use crate::read::pager::{Pager, Version};
 use crate::read::record::{
     StorageClass, Value, decode_value, parse_header, parse_types, serial_size, storage_class,
 };
 use crate::reader::{varint, varint_len};
 use crate::schema::{Affinity, Column};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A table records can be matched against.
 #[derive(Debug, Clone)]
@@ -85,6 +85,20 @@ pub struct Found {
     pub offset: usize,
     /// In [0, 1].
     pub confidence: f64,
+    /// Length and hash ([`body_prefix_hash`]) of the first bytes of the record body that
+    /// were read from this record's own bytes (before any newer cell); for deduplication
+    /// against live rows. `None` for records read through a cell pointer.
+    pub prefix: Option<(usize, u64)>,
+}
+
+/// Bytes of a record body compared with live rows to tell a stale copy from a deleted row.
+pub const PREFIX_MAX: usize = 128;
+
+/// FNV-1a over `b`: the hash [`Found::prefix`] and live bodies are compared by.
+pub fn body_prefix_hash(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Everything carving needs to know about the database.
@@ -102,6 +116,11 @@ pub struct Carver<'a> {
     enc: TextEncoding,
     usable: u32,
     pager: Option<&'a Pager>,
+    /// Pages in use now (b-tree, overflow of a live cell, freelist trunk, pointer map): an
+    /// old record's overflow chain that runs through one of them was overwritten.
+    live: HashSet<u32>,
+    /// WAL frame number → the commit frame that ends its transaction (`u32::MAX`: none).
+    wal_commits: Vec<u32>,
 }
 
 /// How a record's start was established (sets the base confidence).
@@ -233,7 +252,67 @@ impl<'a> Carver<'a> {
             enc,
             usable,
             pager,
+            live: HashSet::new(),
+            wal_commits: Vec::new(),
         }
+    }
+
+    /// For each WAL frame number (index 0 unused), the commit frame ending its transaction.
+    pub fn set_wal_commits(&mut self, commits: Vec<u32>) {
+        self.wal_commits = commits;
+    }
+
+    /// Pages in use now; overflow data read from them is not the old record's any more.
+    pub fn set_live_pages(&mut self, live: HashSet<u32>) {
+        self.live = live;
+    }
+
+    /// Where a newer cell begins inside `[from, to)`: SQLite allocates new cells at the top
+    /// of a page's free space, so an old record there keeps its head and loses its tail.
+    /// Detected by a consistent table-leaf cell header (payload size = header length + body,
+    /// types that fit a table) or by two table-interior cells (child page, rowid) in a row.
+    fn newer_cell_at(&self, page: &[u8], from: usize, to: usize) -> Option<usize> {
+        // Child numbers may point past a file that has shrunk since (auto-vacuum).
+        let pages = self.pager.map_or(u32::MAX, |p| p.page_count.max(0xffff));
+        let child = |q: usize| -> Option<usize> {
+            let b = page.get(q..q + 4)?;
+            let c = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            (c >= 2 && c <= pages).then_some(q + 4)
+        };
+        let to = to.min(page.len());
+        (from..to).find(|&q| {
+            if page[q] == 0 {
+                // Interior cells: a child page number's high byte is 0 in all but huge files.
+                return child(q)
+                    .and_then(|r| {
+                        let (_, n) = varint(page.get(r..)?)?;
+                        child(r + n)
+                    })
+                    .is_some();
+            }
+            let Some((p, n1)) = page.get(q..).and_then(varint) else {
+                return false;
+            };
+            let Some((_, n2)) = page.get(q + n1..).and_then(varint) else {
+                return false;
+            };
+            let Some(hdr) = page
+                .get(q + n1 + n2..)
+                .and_then(|b| parse_header(b, self.max_cols))
+            else {
+                return false;
+            };
+            hdr.body_len > 0
+                && hdr.header_len as u64 + hdr.body_len == p
+                && self.by_cols.contains_key(&hdr.types.len())
+                && self
+                    .best_table(
+                        &hdr.types.into_iter().map(Some).collect::<Vec<_>>(),
+                        None,
+                        true,
+                    )
+                    .is_some()
+        })
     }
 
     /// The best table for these types: (index, plausibility, ambiguous).
@@ -303,52 +382,95 @@ impl<'a> Carver<'a> {
         if cell_end > limit || lay.payload_start + lay.header_len > limit {
             return None;
         }
-        let mut payload: Vec<u8> = page.get(lay.payload_start..local_end)?.to_vec();
-        let mut complete = true;
-        if spills {
-            let b = page.get(local_end..local_end + 4)?;
-            let first = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-            match self
-                .pager
-                .map(|p| p.overflow(first, lay.payload_len - local as u64))
-            {
-                Some(Ok(rest)) => payload.extend_from_slice(&rest),
-                _ => complete = false,
-            }
-        }
+        let local_part = page.get(lay.payload_start..local_end)?;
         let cols = &self.targets[table].columns;
         let strict = lay.method != Method::Pointer;
         let mut values = Vec::with_capacity(cols.len());
         let mut missing = Vec::new();
-        let mut pos = lay.header_len;
         let mut informative = 0;
+        // A newer cell written over the tail: values from there on are not this record's.
+        let clobber = if strict {
+            self.newer_cell_at(page, lay.payload_start + lay.header_len + 1, cell_end)
+                .map(|q| q - lay.payload_start)
+        } else {
+            None
+        };
         // Overflow pages may have been reused: one value from them that does not decode
-        // makes every value from them unreliable.
-        let mut overflow_bad = !complete;
-        let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::with_capacity(cols.len());
-        for (i, st) in lay.types.iter().enumerate() {
-            let Some(st) = *st else {
-                decoded.push((i, None, false));
-                continue;
-            };
-            let size = serial_size(st)? as usize;
-            let start = pos;
-            pos += size;
-            let in_overflow = spills && pos > local;
-            let v = payload
-                .get(start..pos)
-                .and_then(|b| decode_value(st, b, self.enc, true))
-                .filter(|v| !strict || plausible_value(v));
-            match v {
-                Some(v) => decoded.push((i, Some(v), in_overflow)),
-                // A value we hold whole that does not decode: the hypothesis is wrong.
-                None if !in_overflow => return None,
-                None => {
-                    overflow_bad = true;
-                    decoded.push((i, None, true));
+        // makes every value from them unreliable. An old record's chain is read as it is
+        // now, then as it was in the record's own generation (file, WAL, journal).
+        let first = if spills && clobber.is_none() {
+            page.get(local_end..local_end + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        } else {
+            None
+        };
+        let mut versions = vec![Version::Current];
+        match source {
+            Source::Superseded => versions.push(Version::File),
+            Source::Wal(n) => versions.push(Version::WalUpTo(
+                self.wal_commits
+                    .get(n as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX),
+            )),
+            Source::Journal(_) => versions.push(Version::Journal),
+            _ => {}
+        }
+        let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::new();
+        let mut overflow_bad = true;
+        for (vi, &version) in versions.iter().enumerate() {
+            let mut payload = local_part.to_vec();
+            let mut complete = !spills;
+            if let (Some(first), Some(pager)) = (first, self.pager) {
+                match pager.overflow_version(first, lay.payload_len - local as u64, version) {
+                    Ok((rest, pages))
+                        if version != Version::Current
+                            || !pages.iter().any(|p| self.live.contains(p)) =>
+                    {
+                        payload.extend_from_slice(&rest);
+                        complete = true;
+                    }
+                    _ => {}
                 }
             }
+            overflow_bad = !complete;
+            decoded.clear();
+            let mut pos = lay.header_len;
+            for (i, st) in lay.types.iter().enumerate() {
+                let Some(st) = *st else {
+                    decoded.push((i, None, false));
+                    continue;
+                };
+                let size = serial_size(st)? as usize;
+                let start = pos;
+                pos += size;
+                let in_overflow = spills && pos > local;
+                if clobber.is_some_and(|c| pos > c && start < local) {
+                    decoded.push((i, None, in_overflow));
+                    continue;
+                }
+                let v = payload
+                    .get(start..pos)
+                    .and_then(|b| decode_value(st, b, self.enc, true))
+                    .filter(|v| !strict || plausible_value(v));
+                match v {
+                    Some(v) => decoded.push((i, Some(v), in_overflow)),
+                    // A value we hold whole that does not decode: the hypothesis is wrong.
+                    None if !in_overflow => return None,
+                    None => {
+                        overflow_bad = true;
+                        decoded.push((i, None, true));
+                    }
+                }
+            }
+            if !overflow_bad || !spills || vi + 1 == versions.len() {
+                break;
+            }
         }
+        if clobber.is_some() && spills {
+            overflow_bad = true;
+        }
+        let payload = local_part;
         for (i, v, in_overflow) in decoded {
             let v = if in_overflow && overflow_bad { None } else { v };
             match v {
@@ -378,6 +500,15 @@ impl<'a> Carver<'a> {
         if informative == 0 {
             return None;
         }
+        // The record's own body bytes (local part, before a newer cell), for deduplication.
+        let own_end = clobber.unwrap_or(usize::MAX).min(local).min(payload.len());
+        let prefix = payload
+            .get(lay.header_len..own_end)
+            .filter(|b| strict && b.len() >= 8)
+            .map(|b| {
+                let b = &b[..b.len().min(PREFIX_MAX)];
+                (b.len(), body_prefix_hash(b))
+            });
         let n = cols.len().max(1) as f64;
         let conf = lay.method.base() * plaus * (1.0 - 0.5 * missing.len() as f64 / n);
         Some((
@@ -389,8 +520,10 @@ impl<'a> Carver<'a> {
                 page: pgno,
                 offset: lay.cell_start,
                 confidence: (conf * 1000.0).round() / 1000.0,
+                prefix,
             },
-            cell_end,
+            // Carving goes on at the newer cell.
+            clobber.map_or(cell_end, |c| lay.payload_start + c),
         ))
     }
 

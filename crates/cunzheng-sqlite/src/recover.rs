@@ -1,6 +1,6 @@
 //! The whole job: live tables, then every place an old record can hide, then deduplication.
 
-use crate::carve::{Carver, Found, Source, Target};
+use crate::carve::{Carver, Found, PREFIX_MAX, Source, Target, body_prefix_hash};
 use crate::error::{Error, Location, Result};
 use crate::read::btree::{BtreePage, PageKind, local_size};
 use crate::read::header::Header;
@@ -120,6 +120,7 @@ pub fn recover_files(
                     problems.push("WAL: header checksum does not match at byte 24".to_owned());
                 }
                 pager.set_wal(wf, map, size);
+                pager.set_wal_frames(w.frames.iter().map(|f| (f.page, f.index, f.data_offset)));
                 wal = Some(w);
             }
             Err(e) => problems.push(e.to_string()),
@@ -163,7 +164,7 @@ pub fn recover_files(
         &mut owner,
         &mut problems,
         enc,
-        &mut |_, v| master.push(v),
+        &mut |_, v, _| master.push(v),
     );
     struct Tbl {
         name: String,
@@ -214,7 +215,7 @@ pub fn recover_files(
             &mut owner,
             &mut problems,
             enc,
-            &mut |rowid, mut v| {
+            &mut |rowid, mut v, _| {
                 *count += 1;
                 if let (Some(a), Some(r)) = (alias, rowid)
                     && let Some(slot) = v.get_mut(a)
@@ -233,7 +234,7 @@ pub fn recover_files(
             &mut owner,
             &mut problems,
             enc,
-            &mut |_, _| {},
+            &mut |_, _, _| {},
         );
     }
     if header.autovacuum_top_root != 0 {
@@ -278,7 +279,41 @@ pub fn recover_files(
             Some((i, ti))
         })
         .collect();
-    let carver = Carver::new(&targets, enc, usable, Some(&pager));
+    let mut journal_pages = Vec::new();
+    if let Some(jf) = journal_file {
+        match journal::scan(&jf, header.page_size, pager.page_count) {
+            Ok(j) => {
+                pager.set_journal(jf, j.pages.iter().map(|p| (p.page, p.data_offset)));
+                journal_pages = j.pages;
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    // Each WAL frame's transaction ends at the next commit frame (an old record's overflow
+    // pages were written in the same transaction).
+    let mut wal_commits = Vec::new();
+    if let Some(w) = &wal {
+        let max = w.frames.iter().map(|f| f.index).max().unwrap_or(0) as usize;
+        wal_commits = vec![u32::MAX; max + 1];
+        let mut next = u32::MAX;
+        let mut frames: Vec<_> = w.frames.iter().collect();
+        frames.sort_by_key(|f| std::cmp::Reverse(f.index));
+        for f in frames {
+            if f.commit_size != 0 {
+                next = f.index;
+            }
+            wal_commits[f.index as usize] = next;
+        }
+    }
+    let mut carver = Carver::new(&targets, enc, usable, Some(&pager));
+    carver.set_wal_commits(wal_commits);
+    carver.set_live_pages(
+        owner
+            .iter()
+            .filter(|(_, o)| **o != Owner::FreeLeaf)
+            .map(|(p, _)| *p)
+            .collect(),
+    );
     let prior_of = |p: u32| match owner.get(&p) {
         Some(Owner::Table(i)) => target_of.get(i).copied(),
         _ => None,
@@ -435,33 +470,28 @@ pub fn recover_files(
             scale(&mut found[before..], mult);
         }
     }
-    if let Some(jf) = journal_file {
-        match journal::scan(&jf, header.page_size, pager.page_count) {
-            Ok(j) => {
-                let mut buf = vec![0u8; header.page_size as usize];
-                for p in &j.pages {
-                    if ptrmap(p.page) {
-                        continue;
-                    }
-                    jf.read_at(p.data_offset, &mut buf)?;
-                    let before = found.len();
-                    let src = Source::Journal(p.index);
-                    page_areas(
-                        &carver,
-                        &buf,
-                        p.page,
-                        usable,
-                        prior_of(p.page),
-                        true,
-                        src,
-                        src,
-                        &mut found,
-                        &mut problems,
-                    );
-                    scale(&mut found[before..], if p.checksum_ok { 1.0 } else { 0.85 });
-                }
+    {
+        let mut buf = vec![0u8; header.page_size as usize];
+        for p in &journal_pages {
+            if ptrmap(p.page) {
+                continue;
             }
-            Err(e) => problems.push(e.to_string()),
+            pager.journal_read(p.data_offset, &mut buf)?;
+            let before = found.len();
+            let src = Source::Journal(p.index);
+            page_areas(
+                &carver,
+                &buf,
+                p.page,
+                usable,
+                prior_of(p.page),
+                true,
+                src,
+                src,
+                &mut found,
+                &mut problems,
+            );
+            scale(&mut found[before..], if p.checksum_ok { 1.0 } else { 0.85 });
         }
     }
 
@@ -610,7 +640,7 @@ fn walk(
     owner: &mut HashMap<u32, Owner>,
     problems: &mut Vec<String>,
     enc: crate::read::header::TextEncoding,
-    row: &mut dyn FnMut(Option<i64>, Vec<Value>),
+    row: &mut dyn FnMut(Option<i64>, Vec<Value>, &[u8]),
 ) {
     let mut stack = vec![(root, 0usize)];
     let usable = pager.usable;
@@ -704,7 +734,7 @@ fn walk(
                 offset: off,
             };
             match decode_record(&payload, enc, crate::format::MAX_COLUMNS, at) {
-                Ok(v) => row(cell.rowid, v),
+                Ok(v) => row(cell.rowid, v, &payload),
                 Err(e) => problems.push(e.to_string()),
             }
         }
@@ -783,7 +813,7 @@ fn dedup(
             &mut owner,
             &mut sink,
             enc,
-            &mut |rowid, mut v| {
+            &mut |rowid, mut v, _| {
                 if let (Some(a), Some(r)) = (alias, rowid)
                     && let Some(slot) = v.get_mut(a)
                 {
@@ -794,7 +824,45 @@ fn dedup(
         );
         masks.insert((tgt, mask), set);
     }
+    // Carved records whose own body bytes begin a live row's body: stale copies of live rows
+    // (cells moved by a page split or a vacuum, then partly overwritten), not deleted rows.
+    let wanted: HashSet<(usize, u64)> = found.iter().filter_map(|f| f.prefix).collect();
+    let mut stale: HashSet<(usize, u64)> = HashSet::new();
+    if !wanted.is_empty() {
+        let mut lens = [false; PREFIX_MAX + 1];
+        for &(l, _) in &wanted {
+            lens[l] = true;
+        }
+        for &root in roots {
+            let mut owner = HashMap::new();
+            let mut sink = Vec::new();
+            walk(
+                pager,
+                root,
+                0,
+                &mut owner,
+                &mut sink,
+                enc,
+                &mut |_, _, payload| {
+                    let Some((hl, _)) = crate::reader::varint(payload) else {
+                        return;
+                    };
+                    let body = payload.get(hl as usize..).unwrap_or(&[]);
+                    let mut h = body_prefix_hash(&[]);
+                    for (i, &b) in body.iter().take(PREFIX_MAX).enumerate() {
+                        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+                        if lens[i + 1] && wanted.contains(&(i + 1, h)) {
+                            stale.insert((i + 1, h));
+                        }
+                    }
+                },
+            );
+        }
+    }
     let is_live = |f: &Found| -> bool {
+        if f.prefix.is_some_and(|p| stale.contains(&p)) {
+            return true;
+        }
         let Some(&ti) = table_of.get(&f.table) else {
             return false;
         };

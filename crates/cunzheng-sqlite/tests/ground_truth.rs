@@ -320,7 +320,16 @@ impl Score {
     }
 }
 
-fn build(dir: &Path, s: Setting) -> (PathBuf, Option<PathBuf>, Option<PathBuf>, Vec<Truth>, u32) {
+type Built = (
+    PathBuf,
+    Option<PathBuf>,
+    Option<PathBuf>,
+    Vec<Truth>,
+    u32,
+    Vec<(&'static str, Vec<serde_json::Value>)>,
+);
+
+fn build(dir: &Path, s: Setting) -> Built {
     let path = dir.join("msg.db");
     let c = Connection::open(&path).expect("open");
     let enc = match s.enc {
@@ -467,13 +476,39 @@ fn build(dir: &Path, s: Setting) -> (PathBuf, Option<PathBuf>, Option<PathBuf>, 
             intact: intact(&hay, v, s.enc, None, usable),
         });
     }
-    (db, wal, journal, truth, usable)
+    let all = messages
+        .iter()
+        .map(|m| ("message", m.iter().map(Value::to_json).collect()))
+        .chain(
+            contacts
+                .iter()
+                .map(|m| ("contact", m.iter().map(Value::to_json).collect())),
+        )
+        .collect();
+    (db, wal, journal, truth, usable, all)
 }
 
 fn score(s: Setting) -> (Score, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (db, wal, journal, truth, _) = build(dir.path(), s);
+    let (db, wal, journal, truth, _, all) = build(dir.path(), s);
     let r = recover(&db, wal.as_deref(), journal.as_deref()).expect("recover");
+    if let Ok(keep) = std::env::var("CUNZHENG_KEEP") {
+        // Debugging: keep the evidence and every recovered row.
+        let to = Path::new(&keep);
+        std::fs::create_dir_all(to).expect("keep dir");
+        for f in [Some(&db), wal.as_ref(), journal.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            std::fs::copy(f, to.join(f.file_name().expect("name"))).expect("keep");
+        }
+        let rows: Vec<String> = r
+            .rows
+            .iter()
+            .map(|x| serde_json::to_string(x).unwrap_or_default())
+            .collect();
+        std::fs::write(to.join("rows.jsonl"), rows.join("\n")).expect("keep rows");
+    }
     let mut sc = Score {
         deleted: truth.len(),
         intact: truth.iter().filter(|t| t.intact).count(),
@@ -503,8 +538,28 @@ fn score(s: Setting) -> (Score, Vec<String>) {
         if truth.iter().any(|t| matches_partial(t, row)) {
             sc.true_pos += 1;
         } else {
+            // The original row it is closest to, and the columns that differ.
+            let near = all
+                .iter()
+                .filter(|(t, v)| *t == row.table && v.len() == row.values.len())
+                .map(|(_, v)| {
+                    let diff: Vec<usize> = (0..v.len())
+                        .filter(|&i| !row.missing.contains(&i) && row.values[i] != v[i])
+                        .collect();
+                    (diff, v)
+                })
+                .min_by_key(|(d, _)| d.len());
+            let near = near.map(|(d, v)| {
+                let deleted = truth.iter().any(|t| &t.values == v);
+                format!(
+                    "nearest {} row {} differs in {d:?}",
+                    if deleted { "deleted" } else { "live" },
+                    v.first().map(|x| x.to_string()).unwrap_or_default()
+                )
+            });
             notes.push(format!(
-                "false positive {}",
+                "false positive [{}] {}",
+                near.unwrap_or_default(),
                 serde_json::to_string(row).unwrap_or_default()
             ));
         }
@@ -623,7 +678,7 @@ fn debug_one() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let (db, wal, journal, truth, usable) = build(dir.path(), s);
+    let (db, wal, journal, truth, usable, _) = build(dir.path(), s);
     let r = recover(&db, wal.as_deref(), journal.as_deref()).expect("recover");
     let files: Vec<PathBuf> = [Some(db.clone()), wal.clone(), journal.clone()]
         .into_iter()

@@ -107,6 +107,20 @@ fn read_at_os(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(f, buf, offset)
 }
 
+/// Which version of a page to read. An old record's overflow pages are read as they were
+/// when the record was written: a freed overflow page may have been reused since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// As SQLite sees it now (file overlaid by committed WAL frames).
+    Current,
+    /// The database file alone.
+    File,
+    /// The latest WAL frame numbered at most N, else the file.
+    WalUpTo(u32),
+    /// The rollback journal's image, else the file.
+    Journal,
+}
+
 /// Pages of the database as SQLite would see them: the file, overlaid by committed WAL frames.
 #[derive(Debug)]
 pub struct Pager {
@@ -114,6 +128,11 @@ pub struct Pager {
     wal: Option<EvidenceFile>,
     /// Page number → byte offset of its latest committed version in the WAL.
     overlay: HashMap<u32, u64>,
+    /// Page number → every WAL frame holding it: (frame number, byte offset), ascending.
+    frames: HashMap<u32, Vec<(u32, u64)>>,
+    journal: Option<EvidenceFile>,
+    /// Page number → byte offset of its image in the rollback journal.
+    journal_pages: HashMap<u32, u64>,
     /// Page size in bytes.
     pub page_size: u32,
     /// Usable bytes per page.
@@ -134,6 +153,9 @@ impl Pager {
             db,
             wal: None,
             overlay: HashMap::new(),
+            frames: HashMap::new(),
+            journal: None,
+            journal_pages: HashMap::new(),
             page_size: header.page_size,
             usable: header.usable_size(),
         }
@@ -146,6 +168,67 @@ impl Pager {
         if let Some(p) = pages {
             self.page_count = p.max(1);
         }
+    }
+
+    /// Every WAL frame: (page, frame number, byte offset of its image), for reading old versions.
+    pub fn set_wal_frames(&mut self, frames: impl IntoIterator<Item = (u32, u32, u64)>) {
+        for (page, index, offset) in frames {
+            self.frames.entry(page).or_default().push((index, offset));
+        }
+        for v in self.frames.values_mut() {
+            v.sort_unstable();
+        }
+    }
+
+    /// The rollback journal and where each page's image is in it (the first image of a page
+    /// is its state before the transaction).
+    pub fn set_journal(
+        &mut self,
+        journal: EvidenceFile,
+        pages: impl IntoIterator<Item = (u32, u64)>,
+    ) {
+        self.journal = Some(journal);
+        for (page, offset) in pages {
+            self.journal_pages.entry(page).or_insert(offset);
+        }
+    }
+
+    /// Reads bytes of the rollback journal at `offset`.
+    pub fn journal_read(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        match &self.journal {
+            Some(j) => j.read_at(offset, buf),
+            None => Ok(0),
+        }
+    }
+
+    /// Page `pgno` in version `v`.
+    pub fn page_version(&self, pgno: u32, v: Version) -> Result<Vec<u8>> {
+        let mut buf = vec![0u8; self.page_size as usize];
+        let from_wal = |off: u64, buf: &mut [u8]| self.wal_read(off, buf).map(|_| ());
+        match v {
+            Version::Current => return self.page(pgno),
+            Version::File => {}
+            Version::WalUpTo(n) => {
+                let hit = self
+                    .frames
+                    .get(&pgno)
+                    .and_then(|f| f.iter().rev().find(|(i, _)| *i <= n));
+                if let Some(&(_, off)) = hit {
+                    from_wal(off, &mut buf)?;
+                    return Ok(buf);
+                }
+            }
+            Version::Journal => {
+                if let Some(&off) = self.journal_pages.get(&pgno) {
+                    self.journal_read(off, &mut buf)?;
+                    return Ok(buf);
+                }
+            }
+        }
+        self.check(pgno)?;
+        self.db
+            .read_at(u64::from(pgno - 1) * u64::from(self.page_size), &mut buf)?;
+        Ok(buf)
     }
 
     /// True when page `pgno` is taken from the WAL.
@@ -207,6 +290,16 @@ impl Pager {
 
     /// Like [`Pager::overflow`], also returning the pages of the chain.
     pub fn overflow_pages(&self, first: u32, want: u64) -> Result<(Vec<u8>, Vec<u32>)> {
+        self.overflow_version(first, want, Version::Current)
+    }
+
+    /// [`Pager::overflow_pages`] reading the pages in version `v`.
+    pub fn overflow_version(
+        &self,
+        first: u32,
+        want: u64,
+        v: Version,
+    ) -> Result<(Vec<u8>, Vec<u32>)> {
         let per_page = (self.usable as usize).saturating_sub(4);
         // Never allocate more than the database could hold.
         let cap = u64::from(self.page_count).saturating_mul(per_page as u64);
@@ -242,7 +335,7 @@ impl Pager {
                     steps: seen.len(),
                 });
             }
-            let page = self.page(next)?;
+            let page = self.page_version(next, v)?;
             let mut r = crate::reader::Reader::new(&page, next, 0);
             let link = r.u32("overflow page link")?;
             let take = (want - out.len()).min(per_page);
