@@ -8,6 +8,9 @@
 //!   from them in O(log n) reads; hashing and verification are `cunzheng_seal::merkle`'s.
 //! * [`note`] and [`checkpoint`]: C2SP signed notes and checkpoints (Ed25519, and timestamped
 //!   witness cosignatures).
+//! * [`server`]: the HTTP API (axum) over a [`log::Log`].
+//! * [`client`] and [`receipt`]: submit a seal root, keep the [`receipt::Receipt`], verify it
+//!   offline and check later checkpoints for consistency.
 //!
 //! ```
 //! use cunzheng_tlog::checkpoint::Checkpoint;
@@ -20,11 +23,16 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod checkpoint;
+pub mod client;
 pub mod error;
+pub mod keys;
 pub mod layout;
 pub mod log;
 pub mod note;
+pub mod receipt;
+pub mod server;
 pub mod store;
 pub mod tree;
 
