@@ -124,6 +124,11 @@ impl Client {
         parse_hashes(&r.proof, &self.base)
     }
 
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<crate::api::EntryResponse> {
+        self.get_json(&format!("/entry/{index}"))
+    }
+
     /// Audit path of leaf `index` in the tree of `size` leaves.
     pub fn inclusion(&self, index: u64, size: u64) -> Result<InclusionResponse> {
         self.get_json(&format!("/proof/inclusion?index={index}&size={size}"))

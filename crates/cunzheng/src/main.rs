@@ -6,6 +6,7 @@
 mod cli;
 mod deriver;
 mod jsonl;
+mod log_cmd;
 mod progress;
 
 use clap::Parser;
