@@ -126,6 +126,9 @@ enum Command {
     },
     /// List the chat formats cunzheng reads.
     Formats,
+    /// Transparency log: serve one, witness one, submit a seal root, verify a receipt.
+    #[command(subcommand)]
+    Log(crate::log_cmd::LogCommand),
     /// Recover deleted rows from a SQLite database (read-only; with --json one object per row).
     Recover {
         /// The database file.
@@ -279,6 +282,7 @@ pub fn run(args: Args) -> Result<u8> {
         Command::Recover { db, wal, journal } => {
             recover(json, &db, wal.as_deref(), journal.as_deref())
         }
+        Command::Log(cmd) => crate::log_cmd::run(cmd, json),
         Command::Formats => {
             formats(json);
             Ok(EXIT_OK)

@@ -6,6 +6,7 @@
 mod cli;
 mod deriver;
 mod jsonl;
+mod log_cmd;
 mod parse_out;
 mod progress;
 

@@ -14,3 +14,5 @@ mod preserve;
 mod proof;
 /// Tamper matrix: every byte of the bag matters.
 mod tamper;
+/// Transparency log: kill -9 mid-append, CLI submit and verify.
+mod tlog;

@@ -1,0 +1,39 @@
+//! A self-hosted transparency log of seal roots.
+//!
+//! # Brief overview
+//!
+//! * [`log::Log`]: an append-only RFC 9162 Merkle log in SQLite; one writer thread commits
+//!   entries in batches and acknowledges them only once durable.
+//! * [`layout`] and [`tree`]: which stored perfect subtrees make up a proof, and proofs built
+//!   from them in O(log n) reads; hashing and verification are `cunzheng_seal::merkle`'s.
+//! * [`note`] and [`checkpoint`]: C2SP signed notes and checkpoints (Ed25519, and timestamped
+//!   witness cosignatures).
+//! * [`server`]: the HTTP API (axum) over a [`log::Log`].
+//! * [`client`] and [`receipt`]: submit a seal root, keep the [`receipt::Receipt`], verify it
+//!   offline and check later checkpoints for consistency.
+//!
+//! ```
+//! use cunzheng_tlog::checkpoint::Checkpoint;
+//! use cunzheng_tlog::note::{NoteSigner, TYPE_ED25519};
+//! let key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+//! let signer = NoteSigner::new("example.com/log", TYPE_ED25519, key).unwrap();
+//! let cp = Checkpoint { origin: "example.com/log".into(), size: 0, root: [0; 32], extensions: vec![] };
+//! let signed = cp.sign(&signer);
+//! signed.verify(signer.verifier()).unwrap();
+//! ```
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod checkpoint;
+pub mod client;
+pub mod error;
+pub mod keys;
+pub mod layout;
+pub mod log;
+pub mod note;
+pub mod receipt;
+pub mod server;
+pub mod store;
+pub mod tree;
+
+pub use error::{Error, Result};

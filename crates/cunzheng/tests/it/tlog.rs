@@ -1,0 +1,220 @@
+//! `cunzheng log`: the transparency log binary survives `kill -9` in the middle of concurrent
+//! appends with no lost acknowledged entry and no fork; submit and verify from the CLI.
+
+use super::common::Env;
+use cunzheng_tlog::checkpoint::SignedCheckpoint;
+use cunzheng_tlog::client::Client;
+use cunzheng_tlog::note::Verifier;
+use cunzheng_tlog::receipt::verify_consistency;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ORIGIN: &str = "crash.test/log";
+
+/// Acknowledged (index, entry) pairs.
+type Acked = Vec<(u64, Vec<u8>)>;
+
+/// Starts `cunzheng log serve` on a free port; returns the child, its URL and its key.
+fn serve(env: &Env) -> (Child, String, String) {
+    let db = env.path("log.db");
+    let key = env.path("log-key.pem");
+    let mut child = env
+        .cmd(&[
+            "--json",
+            "log",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().expect("utf8"),
+            "--key",
+            key.to_str().expect("utf8"),
+            "--origin",
+            ORIGIN,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn log serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("ready line is JSON");
+    let url = format!("http://{}", v["listening"].as_str().expect("address"));
+    (child, url, v["log_key"].as_str().expect("key").to_owned())
+}
+
+#[test]
+fn log_survives_kill_9_mid_append() {
+    let env = Env::new();
+    let (mut child, url, vkey) = serve(&env);
+    let key = Verifier::parse(&vkey).expect("vkey");
+    let acked: Arc<Mutex<Acked>> = Arc::default();
+    let handed_out: Arc<Mutex<BTreeMap<u64, String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0u8..8)
+        .map(|t| {
+            let (acked, handed_out, stop) = (acked.clone(), handed_out.clone(), stop.clone());
+            let client = Client::new(&url);
+            std::thread::spawn(move || {
+                let mut i = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut entry = vec![t];
+                    entry.extend_from_slice(&i.to_be_bytes());
+                    i += 1;
+                    match client.add_entry(&entry) {
+                        Ok(r) => {
+                            let size = SignedCheckpoint::parse(r.checkpoint.as_bytes())
+                                .expect("checkpoint parses")
+                                .checkpoint
+                                .size;
+                            handed_out.lock().expect("lock").insert(size, r.checkpoint);
+                            acked.lock().expect("lock").push((r.index, entry));
+                        }
+                        // The server is gone: what was not acknowledged may or may not be in.
+                        Err(_) => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    while acked.lock().expect("lock").len() < 1000 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SIGKILL while the workers keep appending.
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let acked = acked.lock().expect("lock").clone();
+    let handed_out = handed_out.lock().expect("lock").clone();
+    assert!(
+        acked.len() >= 300,
+        "only {} appends before the kill",
+        acked.len()
+    );
+
+    let (mut child, url, vkey2) = serve(&env);
+    assert_eq!(vkey2, vkey, "same key after restart");
+    let client = Client::new(&url);
+    let latest = SignedCheckpoint::parse_verified(&client.checkpoint().expect("checkpoint"), &key)
+        .expect("restarted log's checkpoint verifies");
+    assert!(latest.checkpoint.size as usize >= acked.len());
+    // Every acknowledged entry is there, at the index it was given.
+    for (index, entry) in &acked {
+        let got = client.entry(*index).expect("acknowledged entry present");
+        assert_eq!(got.entry_hex, hex::encode(entry), "entry {index}");
+    }
+    // The tree after the restart extends every checkpoint handed out before the kill.
+    for note in handed_out.values() {
+        let old = SignedCheckpoint::parse_verified(note.as_bytes(), &key).expect("old checkpoint");
+        let proof = if old.checkpoint.size == 0 {
+            vec![]
+        } else {
+            client
+                .consistency(old.checkpoint.size, latest.checkpoint.size)
+                .expect("consistency proof")
+        };
+        verify_consistency(&key, &old, &latest, &proof).expect("no fork");
+    }
+    // And it keeps appending after the highest index.
+    let r = client
+        .add_entry(b"after restart")
+        .expect("append after restart");
+    assert_eq!(r.index, latest.checkpoint.size);
+    child.kill().expect("stop server");
+    let _ = child.wait();
+}
+
+#[test]
+fn submit_and_verify_from_the_cli() {
+    let env = Env::new();
+    let (mut child, url, vkey) = serve(&env);
+    let root = "ab".repeat(32);
+    let receipt = env.path("receipt.json");
+    let out = env.run(&[
+        "log",
+        "submit",
+        &url,
+        "--root",
+        &root,
+        "-o",
+        receipt.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env.run(&[
+        "--json",
+        "log",
+        "verify",
+        receipt.to_str().expect("utf8"),
+        "--log-key",
+        &vkey,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Grow the log, then check consistency against the newer checkpoint.
+    let client = Client::new(&url);
+    for i in 0u8..5 {
+        client.add_entry(&[i; 32]).expect("append");
+    }
+    let cp = env.path("newer.checkpoint");
+    std::fs::write(&cp, client.checkpoint().expect("checkpoint")).expect("write");
+    let out = env.run(&[
+        "log",
+        "verify",
+        receipt.to_str().expect("utf8"),
+        "--log-key",
+        &vkey,
+        "--checkpoint",
+        cp.to_str().expect("utf8"),
+        "--url",
+        &url,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("consistent"));
+    // A different root, or a tampered receipt, is exit 1.
+    let out = env.run(&[
+        "log",
+        "verify",
+        receipt.to_str().expect("utf8"),
+        "--log-key",
+        &vkey,
+        "--root",
+        &"cd".repeat(32),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&receipt).expect("read");
+    let tampered = text.replace("\"index\": 0", "\"index\": 1");
+    assert_ne!(tampered, text);
+    std::fs::write(&receipt, tampered).expect("write");
+    let out = env.run(&[
+        "log",
+        "verify",
+        receipt.to_str().expect("utf8"),
+        "--log-key",
+        &vkey,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    child.kill().expect("stop server");
+    let _ = child.wait();
+}
