@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod anchor;
 pub mod bag;
 pub mod derive;
 pub mod env;
@@ -295,6 +296,7 @@ impl Case {
 
     /// Seals everything staged; then rebuilds the index. `None` when nothing was staged.
     pub fn seal(&self, actor: &Actor) -> Result<Option<seal::SealOutcome>> {
+        anchor::resume(&self.layout)?;
         let out = seal::seal(&self.layout, actor)?;
         if out.is_some() {
             index::rebuild(&self.layout)?;

@@ -140,29 +140,8 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
         })
         .unwrap_or((0, 0));
 
-    // The existing custody log must be intact before anything is chained to it.
-    let log_bytes = match fs::read(layout.path(layout::CUSTODY)) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(CaseError::io("reading", layout.path(layout::CUSTODY), e)),
-    };
-    let keys = crate::verify::bag_keys(layout);
+    let mut lines = checked_custody(layout, actor)?;
     let mine = actor.signer.public_key();
-    let key_for = |fp: &str| {
-        if fp == mine.fingerprint() {
-            Some(mine)
-        } else {
-            keys.get(fp).copied()
-        }
-    };
-    let log = custody::check_log(&log_bytes, &key_for);
-    if let Some(p) = log.problems.first() {
-        return Err(CaseError::Malformed {
-            path: layout::CUSTODY.into(),
-            reason: format!("line {}: {}; run `cunzheng verify`", p.line, p.message),
-        });
-    }
-    let mut lines: Vec<String> = log.lines.clone();
     let keep = lines.len();
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -478,7 +457,35 @@ pub fn tag_files(layout: &Layout) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn write_tag_manifests(layout: &Layout) -> Result<()> {
+/// The custody log's lines, after checking that it is intact (nothing may be chained to a
+/// broken log). The actor's own key counts even before it is in the bag.
+pub(crate) fn checked_custody(layout: &Layout, actor: &Actor) -> Result<Vec<String>> {
+    let log_bytes = match fs::read(layout.path(layout::CUSTODY)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(CaseError::io("reading", layout.path(layout::CUSTODY), e)),
+    };
+    let keys = crate::verify::bag_keys(layout);
+    let mine = actor.signer.public_key();
+    let key_for = |fp: &str| {
+        if fp == mine.fingerprint() {
+            Some(mine)
+        } else {
+            keys.get(fp).copied()
+        }
+    };
+    let log = custody::check_log(&log_bytes, &key_for);
+    if let Some(p) = log.problems.first() {
+        return Err(CaseError::Malformed {
+            path: layout::CUSTODY.into(),
+            reason: format!("line {}: {}; run `cunzheng verify`", p.line, p.message),
+        });
+    }
+    Ok(log.lines)
+}
+
+/// Rewrites both tag manifests over every tag file now in the bag.
+pub(crate) fn write_tag_manifests(layout: &Layout) -> Result<()> {
     let mut sha = Manifest::default();
     let mut sm3 = Manifest::default();
     for rel in tag_files(layout)? {

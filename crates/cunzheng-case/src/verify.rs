@@ -66,6 +66,8 @@ pub struct VerifyReport {
     pub discrepancies: Vec<Discrepancy>,
     /// Facts that are not discrepancies (unsealed staged work, for example).
     pub notes: Vec<String>,
+    /// Trust anchors (RFC 3161 tokens) of every seal version, checked offline.
+    pub anchors: Vec<crate::anchor::AnchorStatus>,
 }
 
 struct Collector(Vec<Discrepancy>);
@@ -420,14 +422,22 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
                 );
             }
         }
-        if last_seal_line > 0 && log.lines.len() > last_seal_line {
+        // Anchor events come after the seal they anchor, signed and chained like any other;
+        // anything else after the last seal was never sealed.
+        let unsealed = log
+            .lines
+            .iter()
+            .skip(last_seal_line)
+            .filter(|l| {
+                !serde_json::from_str::<cunzheng_model::CustodyEvent>(l)
+                    .is_ok_and(|e| e.action.starts_with("anchor."))
+            })
+            .count();
+        if last_seal_line > 0 && unsealed > 0 {
             c.add(
                 layout::CUSTODY,
                 "custody",
-                format!(
-                    "{} line(s) after the last seal event were not sealed",
-                    log.lines.len() - last_seal_line
-                ),
+                format!("{unsealed} line(s) after the last seal event were not sealed"),
             );
         }
     }
@@ -481,6 +491,8 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
         }
     }
 
+    check_anchors(&layout, &versions, &log, &mut report, &mut c);
+
     if layout.journal().exists() {
         c.add(
             layout::WORK_DIR,
@@ -496,6 +508,91 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
     report.discrepancies = c.0;
     report.intact = report.discrepancies.is_empty();
     Ok(report)
+}
+
+/// Every anchor of every seal: its token checked offline against the signed root, and every
+/// anchor file named (with its SHA-256) by a signed `anchor.*` custody event.
+fn check_anchors(
+    layout: &Layout,
+    versions: &[u32],
+    log: &CheckedLog,
+    report: &mut VerifyReport,
+    c: &mut Collector,
+) {
+    use crate::anchor;
+    if anchor::interrupted(layout) {
+        c.add(
+            layout::WORK_DIR,
+            "interrupted",
+            "an anchor change was interrupted: run `cunzheng stamp` to finish it",
+        );
+    }
+    let recorded: BTreeSet<&String> = log
+        .events
+        .iter()
+        .filter(|e| e.action.starts_with("anchor."))
+        .flat_map(|e| &e.outputs)
+        .collect();
+    for &v in versions {
+        let dir = anchor::anchors_rel(v);
+        let Ok(rd) = fs::read_dir(layout.path(&dir)) else {
+            continue;
+        };
+        let mut names: Vec<String> = rd
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect();
+        names.sort();
+        for n in names {
+            let rel = format!("{dir}/{n}");
+            let Ok(bytes) = fs::read(layout.path(&rel)) else {
+                c.add(&rel, "anchor", "anchor file cannot be read");
+                continue;
+            };
+            if !recorded.contains(&format!("{rel} sha256:{}", sha256_hex(&bytes))) {
+                c.add(
+                    &rel,
+                    "anchor",
+                    "anchor file is not named with this content by any signed anchor event of the custody log",
+                );
+            }
+        }
+        let Ok((_, st)) = bag::statement(layout, v) else {
+            continue;
+        };
+        for (rel, rec) in anchor::records(layout, v) {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    c.add(&rel, "malformed", e.to_string());
+                    continue;
+                }
+            };
+            if rec.seal_version != v || rec.merkle_root != st.merkle_root {
+                c.add(
+                    &rel,
+                    "anchor",
+                    format!(
+                        "anchor record names seal {} root {}, not this seal's",
+                        rec.seal_version, rec.merkle_root
+                    ),
+                );
+            }
+            let status = anchor::inspect(layout, &st.merkle_root, &rec);
+            match status.status.as_str() {
+                "granted" => {}
+                "pending" | "unverified" | "unknown" => report
+                    .notes
+                    .push(format!("seal {v} {}: {}", status.name, status.detail)),
+                _ => c.add(
+                    &status.path,
+                    "anchor",
+                    format!("time-stamp {} of seal {v}: {}", status.name, status.detail),
+                ),
+            }
+            report.anchors.push(status);
+        }
+    }
 }
 
 /// Compares a file's two hashes with the two manifests. When both disagree, the file changed.

@@ -54,6 +54,8 @@ enum Command {
         who: WhoFlags,
         #[command(flatten)]
         parse: ParseFlags,
+        #[command(flatten)]
+        tsa: crate::anchors::TsaFlags,
     },
     /// Case management.
     #[command(subcommand)]
@@ -70,8 +72,21 @@ enum Command {
         #[command(flatten)]
         parse: ParseFlags,
     },
-    /// Seal what was added into a new seal version (earlier versions stay verifiable).
+    /// Seal what was added into a new seal version (earlier versions stay verifiable), and
+    /// have it time-stamped by the --tsa authorities (or those of the config file).
+    /// With --tsa and nothing new to seal, the latest seal is time-stamped.
+    /// Exit 3 when a time-stamp could not be obtained (it stays pending for `stamp`).
     Seal {
+        /// The case folder.
+        case_dir: PathBuf,
+        #[command(flatten)]
+        who: WhoFlags,
+        #[command(flatten)]
+        tsa: crate::anchors::TsaFlags,
+    },
+    /// Send pending time-stamp requests again (made while a TSA could not be reached).
+    /// Exit 3 when some are still pending.
+    Stamp {
         /// The case folder.
         case_dir: PathBuf,
         #[command(flatten)]
@@ -197,12 +212,15 @@ pub fn run(args: Args) -> Result<u8> {
             case,
             who,
             parse,
+            tsa,
         } => {
+            let tsas = crate::anchors::tsas(&tsa)?;
             let actor = actor(&who)?;
             let c = create(&out, &case, &actor)?;
             let acq = add(&c, &paths, &actor, &bar, &parse)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, Some(&acq), sealed.as_ref())
+            let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, false)?;
+            report_preserved(json, &c, Some(&acq), sealed.as_ref(), &anchors)
         }
         Command::Case(CaseCommand::New {
             case_dir,
@@ -212,7 +230,7 @@ pub fn run(args: Args) -> Result<u8> {
             let actor = actor(&who)?;
             let c = create(&case_dir, &case, &actor)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, None, sealed.as_ref())
+            report_preserved(json, &c, None, sealed.as_ref(), &[])
         }
         Command::Add {
             case_dir,
@@ -230,11 +248,18 @@ pub fn run(args: Args) -> Result<u8> {
                 EXIT_OK
             })
         }
-        Command::Seal { case_dir, who } => {
+        Command::Seal { case_dir, who, tsa } => {
+            let tsas = crate::anchors::tsas(&tsa)?;
             let actor = actor(&who)?;
             let c = open(&case_dir)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, None, sealed.as_ref())
+            let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, !tsa.urls.is_empty())?;
+            report_preserved(json, &c, None, sealed.as_ref(), &anchors)
+        }
+        Command::Stamp { case_dir, who } => {
+            let actor = actor(&who)?;
+            let c = open(&case_dir)?;
+            crate::anchors::stamp(json, &c, &actor)
         }
         Command::Verify { case_dir } => verify(json, &case_dir, &bar),
         Command::Prove {
@@ -309,13 +334,9 @@ pub fn run(args: Args) -> Result<u8> {
 }
 
 fn key_path() -> Result<PathBuf> {
-    let base = match std::env::var_os("CUNZHENG_HOME") {
-        Some(h) => PathBuf::from(h),
-        None => dirs::config_dir()
-            .context("no config folder for the signing key: set CUNZHENG_HOME to a private folder")?
-            .join("cunzheng"),
-    };
-    Ok(base.join("keys").join("examiner-ed25519.pem"))
+    Ok(crate::anchors::home()?
+        .join("keys")
+        .join("examiner-ed25519.pem"))
 }
 
 fn load_key() -> Result<(Ed25519Signer, PathBuf)> {
@@ -410,18 +431,41 @@ fn seal(c: &Case, actor: &Actor) -> Result<Option<SealOutcome>> {
     })
 }
 
+/// Time-stamps the seal just made (or, when `latest` and nothing was new, the latest seal).
+fn anchor_seal(
+    c: &Case,
+    actor: &Actor,
+    sealed: Option<&SealOutcome>,
+    tsas: &[cunzheng_case::anchor::Tsa],
+    latest: bool,
+) -> Result<Vec<cunzheng_case::anchor::AnchorStatus>> {
+    if tsas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let version = match sealed {
+        Some(s) => s.version,
+        None if latest => match cunzheng_case::bag::seal_versions(c.layout()).last() {
+            Some(&v) => v,
+            None => return Ok(Vec::new()),
+        },
+        None => return Ok(Vec::new()),
+    };
+    crate::anchors::request(c, actor, version, tsas)
+}
+
 fn report_preserved(
     json: bool,
     c: &Case,
     acq: Option<&Acquisition>,
     sealed: Option<&SealOutcome>,
+    anchors: &[cunzheng_case::anchor::AnchorStatus],
 ) -> Result<u8> {
     let meta = c.meta()?;
     let dir = c.layout().root();
     let code = if acq.is_some_and(Acquisition::is_incomplete) {
         EXIT_INCOMPLETE
     } else {
-        EXIT_OK
+        crate::anchors::exit_code(anchors)
     };
     if json {
         let v = serde_json::json!({
@@ -429,6 +473,7 @@ fn report_preserved(
             "case_id": meta.case_id,
             "acquisition": acq.map(summary),
             "seal": sealed,
+            "anchors": anchors,
         });
         println!("{v}");
         return Ok(code);
@@ -448,6 +493,7 @@ fn report_preserved(
         ),
         None => println!("nothing new to seal in {}", dir.display()),
     }
+    crate::anchors::print(anchors);
     Ok(code)
 }
 
@@ -544,6 +590,7 @@ fn print_report(r: &VerifyReport) {
             println!();
         }
     }
+    crate::anchors::print(&r.anchors);
     for n in &r.notes {
         println!("  note: {n}");
     }

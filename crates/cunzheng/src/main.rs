@@ -1,8 +1,10 @@
 //! `cunzheng` (存证): preserve, seal and verify chat records as evidence.
 //!
 //! Exit codes: 0 done / intact; 1 verification found discrepancies; 2 error (including "not a
-//! case"); 3 preserved, but some inputs could not be read (each is listed and in the custody log).
+//! case"); 3 preserved, but some inputs could not be read (each is listed and in the custody log),
+//! or sealed, but a requested time-stamp is still pending (`cunzheng stamp` completes it).
 
+mod anchors;
 mod cli;
 mod deriver;
 mod jsonl;

@@ -1,5 +1,8 @@
 //! Topics.
 
+/// RFC 3161 time-stamps: seal --tsa, config file, offline mode and stamp.
+mod anchor;
+
 /// Bad inputs: missing paths, unreadable files, corrupt and hostile zips, full disks.
 mod bad_input;
 /// Helpers: temp folders, running the binary, fixtures.

@@ -1,0 +1,153 @@
+//! RFC 3161 time-stamps from the command line: `seal --tsa`, the config file, offline mode
+//! with `stamp`, and `verify` reporting every token (against a real local `openssl ts` TSA).
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../../cunzheng-anchor/tests/support/tsa.rs"]
+mod tsa;
+
+use super::common::*;
+use tsa::{Pki, Responder, have_openssl, openssl};
+
+fn chat(env: &Env) -> std::path::PathBuf {
+    let p = env.path("chat.txt");
+    std::fs::write(&p, "12/01/2023, 10:00 - A: 请转账到安全账户\n").expect("write");
+    p
+}
+
+fn bagit_valid(case: &std::path::Path) {
+    if have("python3", &["-c", "import bagit"]) {
+        let out = std::process::Command::new("python3")
+            .args(["-m", "bagit", "--validate"])
+            .arg(case)
+            .output()
+            .expect("bagit");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
+    if !have_openssl() {
+        return;
+    }
+    let env = Env::new();
+    let pki = Pki::new(&env.path("pki"));
+    let server = Responder::start(&pki, "tsa.cnf", 0);
+    let case = env.path("case");
+    let ca = pki.path("ca.pem");
+    let out = env.run(&[
+        "--json",
+        "preserve",
+        chat(&env).to_str().unwrap(),
+        "--out",
+        case.to_str().unwrap(),
+        "--tsa",
+        &server.url,
+        "--tsa-ca",
+        ca.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["anchors"][0]["status"], "granted", "{v}");
+
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report}");
+    let a = &report["anchors"][0];
+    assert_eq!(a["status"], "granted");
+    assert_eq!(a["token"]["tsa_subject"], "CN=cunzheng Test TSA");
+    assert!(a["gen_time"].as_str().expect("gen_time").ends_with('Z'));
+    let text = stdout(&env.run(&["verify", case.to_str().unwrap()]));
+    assert!(text.contains("time-stamp tsa-1 (seal 1"), "{text}");
+    assert!(text.contains("granted"), "{text}");
+    bagit_valid(&case);
+
+    let dir = case.join("cunzheng/seals/0001/anchors");
+    let root = report["merkle_root"].as_str().expect("root");
+    let o = openssl(
+        &dir,
+        &[
+            "ts",
+            "-verify",
+            "-digest",
+            root,
+            "-in",
+            "tsa-1.tsr",
+            "-CAfile",
+            "tsa-1.roots.pem",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Verification: OK"));
+}
+
+#[test]
+fn config_file_tsa_then_offline_mode_and_stamp() {
+    if !have_openssl() {
+        return;
+    }
+    let env = Env::new();
+    let pki = Pki::new(&env.path("pki"));
+    let port = tsa::free_port();
+    std::fs::create_dir_all(env.path("home")).expect("home");
+    std::fs::copy(pki.path("ca.pem"), env.path("home/tsa-root.pem")).expect("copy");
+    std::fs::write(
+        env.path("home/config.toml"),
+        format!("[[tsa]]\nurl = \"http://127.0.0.1:{port}/tsa\"\nca = \"tsa-root.pem\"\n"),
+    )
+    .expect("config");
+    let case = env.path("case");
+    // The TSA is down: the case is sealed, the request pending, exit 3 (partial).
+    let out = env.run(&[
+        "preserve",
+        chat(&env).to_str().unwrap(),
+        "--out",
+        case.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("pending"), "{}", stdout(&out));
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchors"][0]["status"], "pending");
+
+    let _server = Responder::start(&pki, "tsa.cnf", port);
+    let out = env.run(&["stamp", case.to_str().unwrap()]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("granted"), "{}", stdout(&out));
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchors"][0]["status"], "granted");
+    let log = std::fs::read_to_string(case.join("cunzheng/custody.jsonl")).expect("log");
+    assert!(log.contains("\"action\":\"anchor.pending\""));
+    assert!(log.contains("\"action\":\"anchor.timestamp\""));
+    bagit_valid(&case);
+
+    // --no-tsa skips the config; `seal --tsa` with nothing new stamps the latest seal again.
+    let out = env.run(&["seal", case.to_str().unwrap(), "--no-tsa"]);
+    assert_ok(&out);
+    let url = format!("http://127.0.0.1:{port}/tsa");
+    let ca = pki.path("ca.pem");
+    let out = env.run(&[
+        "seal",
+        case.to_str().unwrap(),
+        "--tsa",
+        &url,
+        "--tsa-ca",
+        ca.to_str().unwrap(),
+        "--tsa-hash",
+        "sm3",
+    ]);
+    assert_ok(&out);
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchors"][1]["status"], "granted", "{report}");
+    assert_eq!(report["anchors"][1]["token"]["hash"], "sm3");
+}
