@@ -64,7 +64,6 @@ pub enum Error {
 }
 
 impl Error {
-    #[allow(dead_code)] // Used by the training code.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
