@@ -1,7 +1,9 @@
 //! Rules and model together: one verdict with its reasons.
 //!
-//! Combination: rule weights are logit units, so the scam logit is the model's logit plus
-//! `gain × rule evidence` (rules only add: no cue is no evidence either way). Type shares are a
+//! Combination: rule weights are logit units, so the model's view of the scam logit is its own
+//! logit plus `gain × rule evidence` (rules only add: no cue is no evidence either way); the
+//! scam probability is the larger of that and the rules' own probability, so either layer can
+//! raise the alarm. Type shares are a
 //! softmax of `ln p_model(type) + gain × rule score(type)`. The two gains are stored in the model
 //! and were chosen by the training command on out-of-fold train scores, never on dev. Each type
 //! also has a rules-only view, `ln TYPE_FLOOR + rule score`, and takes the larger of the two
@@ -78,7 +80,10 @@ impl Classifier {
         let zb = f64::from(self.model.scam.logit(&x));
         let model_scam = sigmoid(zb);
         let combine = self.model.header.combine;
-        let scam = sigmoid(zb + combine.rules_scam_gain * rules.evidence.max(0.0));
+        // Either layer can raise the alarm: the model (helped by the rules with the fitted gain)
+        // or the rules alone, whose evidence each cue in the reasons accounts for.
+        let scam =
+            sigmoid(zb + combine.rules_scam_gain * rules.evidence.max(0.0)).max(rules.probability);
 
         let pt = softmax(&self.model.type_logits(&x));
         let model_p: Vec<(usize, f32)> = self.model.types.iter().map(|(t, _)| *t).zip(pt).collect();
@@ -156,7 +161,7 @@ impl Classifier {
             .filter(|&(_, c)| c * sign > 0.0)
             .collect();
         contrib.sort_by(|a, b| (b.1 * sign).total_cmp(&(a.1 * sign)).then(a.0.cmp(&b.0)));
-        contrib.truncate(limit * 3);
+        contrib.truncate(limit * 6);
         if contrib.is_empty() {
             return Vec::new();
         }
@@ -189,6 +194,11 @@ impl Classifier {
         let mut spans: Vec<(usize, usize, usize)> = Vec::new();
         for (k, &(_, c)) in contrib.iter().enumerate() {
             let Some((ti, s, e)) = found[k] else { continue };
+            let text_of = texts.get(ti).and_then(|(_, t)| t.get(s..e)).unwrap_or("");
+            // A lone Latin letter or digit explains nothing to a reader.
+            if text_of.trim().chars().count() < 2 && text_of.trim().is_ascii() {
+                continue;
+            }
             if spans
                 .iter()
                 .any(|&(t, a, b)| t == ti && a <= s && e <= b || t == ti && s <= a && b <= e)

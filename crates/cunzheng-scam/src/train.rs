@@ -143,7 +143,7 @@ pub fn train(samples: &[Sample], rules: &Rules, cfg: &Config) -> Vec<u8> {
             });
         }
     }
-    let scam_gain = best_of(GAINS, |g| mean_scam_f1(&oof, g));
+    let scam_gain = best_of(GAINS, |g| mean_scam_f1(&oof, g, rules.offset()));
     let type_gain = best_of(GAINS, |g| mean_type_f1(&oof, g));
 
     let mut rows = serde_json::Map::new();
@@ -214,14 +214,14 @@ fn f1(tp: usize, fp: usize, fn_: usize) -> f64 {
     }
 }
 
-fn mean_scam_f1(oof: &[Oof], gain: f64) -> f64 {
+fn mean_scam_f1(oof: &[Oof], gain: f64, offset: f64) -> f64 {
     let mut per = Vec::new();
     for di in 0..DATASETS.len() {
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         let mut n = 0;
         for o in oof.iter().filter(|o| o.dataset == di) {
             n += 1;
-            let pred = o.zb + gain * o.evidence >= 0.0;
+            let pred = o.zb + gain * o.evidence >= 0.0 || o.evidence >= offset;
             match (pred, o.label) {
                 (true, true) => tp += 1,
                 (true, false) => fp += 1,

@@ -126,6 +126,9 @@ enum Command {
     },
     /// List the chat formats cunzheng reads.
     Formats,
+    /// Score texts outside a case for scam type: JSON lines on stdin ({"id", "text"} or
+    /// {"id", "turns": [{"speaker", "text"}]}), one verdict per line on stdout.
+    Classify,
     /// Recover deleted rows from a SQLite database (read-only; with --json one object per row).
     Recover {
         /// The database file.
@@ -283,6 +286,7 @@ pub fn run(args: Args) -> Result<u8> {
             formats(json);
             Ok(EXIT_OK)
         }
+        Command::Classify => crate::classify::run(json),
         Command::Key => {
             let (signer, path) = load_key()?;
             let pk = signer.public_key();
