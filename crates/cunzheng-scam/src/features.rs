@@ -154,19 +154,23 @@ impl Features {
     /// Features of the whole input at `bits` bits: value `1 + ln(count)`, then L2-normalised.
     pub fn extract(input: &Input, bits: u32, scratch: &mut Scratch) -> Features {
         let mask = mask(bits);
+        // Buckets are gathered in chunks and folded into sorted (bucket, count) runs, so memory
+        // stays bounded by the table size however long the input is.
+        let mut counts: Vec<(u32, u32)> = Vec::new();
         let mut buckets: Vec<u32> = Vec::new();
         for (_, text) in input.texts() {
-            for_each_ngram(text, scratch, |h, _, _| buckets.push(h & mask));
+            for_each_ngram(text, scratch, |h, _, _| {
+                buckets.push(h & mask);
+                if buckets.len() >= CHUNK {
+                    fold(&mut counts, &mut buckets);
+                }
+            });
         }
-        buckets.sort_unstable();
-        let mut values: Vec<(u32, f32)> = Vec::new();
-        let mut i = 0;
-        while i < buckets.len() {
-            let b = buckets[i];
-            let run = buckets[i..].iter().take_while(|&&x| x == b).count();
-            values.push((b, 1.0 + (run as f32).ln()));
-            i += run;
-        }
+        fold(&mut counts, &mut buckets);
+        let mut values: Vec<(u32, f32)> = counts
+            .into_iter()
+            .map(|(b, n)| (b, 1.0 + (n as f32).ln()))
+            .collect();
         let norm = values.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
         if norm > 0.0 {
             for (_, v) in &mut values {
@@ -174,6 +178,50 @@ impl Features {
             }
         }
         Features { values }
+    }
+}
+
+/// Buckets gathered before they are folded into counts.
+const CHUNK: usize = 1 << 16;
+
+/// Sorts `buckets` into runs and merges them into `counts` (sorted by bucket); empties `buckets`.
+fn fold(counts: &mut Vec<(u32, u32)>, buckets: &mut Vec<u32>) {
+    buckets.sort_unstable();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &b in buckets.iter() {
+        match runs.last_mut() {
+            Some((last, n)) if *last == b => *n += 1,
+            _ => runs.push((b, 1)),
+        }
+    }
+    buckets.clear();
+    if counts.is_empty() {
+        *counts = runs;
+        return;
+    }
+    let old = std::mem::take(counts);
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < runs.len() {
+        match (old.get(i), runs.get(j)) {
+            (Some(&(a, x)), Some(&(b, y))) if a == b => {
+                counts.push((a, x.saturating_add(y)));
+                i += 1;
+                j += 1;
+            }
+            (Some(&(a, x)), Some(&(b, _))) if a < b => {
+                counts.push((a, x));
+                i += 1;
+            }
+            (Some(&o), None) => {
+                counts.push(o);
+                i += 1;
+            }
+            (_, Some(&r)) => {
+                counts.push(r);
+                j += 1;
+            }
+            (None, None) => break,
+        }
     }
 }
 

@@ -608,6 +608,61 @@ mod tests {
     }
 
     #[test]
+    fn one_crafted_text_per_type() {
+        let cases = [
+            (
+                "investment",
+                "老师带单炒数字货币，稳赚不赔，高回报，赶紧到投资平台充值。",
+            ),
+            (
+                "game_trade",
+                "游戏装备低价出售，代充点券打五折，不走平台私下交易更快。",
+            ),
+            (
+                "fake_kidnapping",
+                "你儿子在我们手上，被绑了，马上准备五十万赎金，不许报警。",
+            ),
+            (
+                "advance_fee",
+                "恭喜您中奖了！奖金十万元，领奖前需先交个人所得税和公证费。",
+            ),
+            (
+                "parcel",
+                "您的快递包裹在海关被扣留，里面有违禁品，需要缴纳清关费。",
+            ),
+            (
+                "customer_service",
+                "我是淘宝客服，您买的商品有质量问题，给您双倍赔偿退款，请关闭自动扣费。",
+            ),
+            (
+                "phishing",
+                "您好，请点击链接登录，然后把收到的验证码告诉我。",
+            ),
+            (
+                "advance_fee",
+                "Congratulations, you have won the lottery! To claim your prize pay the processing fee and tax first.",
+            ),
+            (
+                "romance",
+                "My love, I am a military doctor deployed overseas, I need money for the plane ticket.",
+            ),
+            (
+                "task_rebate",
+                "Work from home part-time job, earn $300 per day: complete the tasks and get daily commission.",
+            ),
+            (
+                "authority",
+                "This is the Social Security Administration. Your social security number has been suspended; there is an arrest warrant.",
+            ),
+        ];
+        for (want, t) in cases {
+            let s = rules().score(&text(t));
+            assert_eq!(top(&s), want, "{t}: {:?}", s.per_type);
+            assert!(s.probability > 0.5, "{t}: {}", s.probability);
+        }
+    }
+
+    #[test]
     fn hostile_input_is_bounded() {
         let r = rules();
         let many = "安全账户".repeat(100_000);
