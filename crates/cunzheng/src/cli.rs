@@ -144,6 +144,9 @@ enum Command {
     /// Transparency log: serve one, witness one, submit a seal root, verify a receipt.
     #[command(subcommand)]
     Log(crate::log_cmd::LogCommand),
+    /// Score texts outside a case for scam type: JSON lines on stdin ({"id", "text"} or
+    /// {"id", "turns": [{"speaker", "text"}]}), one verdict per line on stdout.
+    Classify,
     /// Recover deleted rows from a SQLite database (read-only; with --json one object per row).
     Recover {
         /// The database file.
@@ -312,6 +315,7 @@ pub fn run(args: Args) -> Result<u8> {
             formats(json);
             Ok(EXIT_OK)
         }
+        Command::Classify => crate::classify::run(json),
         Command::Key => {
             let (signer, path) = load_key()?;
             let pk = signer.public_key();

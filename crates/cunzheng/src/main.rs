@@ -5,6 +5,7 @@
 //! or sealed, but a requested time-stamp is still pending (`cunzheng stamp` completes it).
 
 mod anchors;
+mod classify;
 mod cli;
 mod deriver;
 mod jsonl;

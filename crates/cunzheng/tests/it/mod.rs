@@ -5,6 +5,8 @@ mod anchor;
 
 /// Bad inputs: missing paths, unreadable files, corrupt and hostile zips, full disks.
 mod bad_input;
+/// `classify`: scam type of JSON lines on stdin, malformed lines reported.
+mod classify;
 /// Helpers: temp folders, running the binary, fixtures.
 pub mod common;
 /// Crash safety: SIGKILL at named points of `add` and `seal`.
