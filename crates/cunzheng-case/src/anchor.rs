@@ -205,7 +205,12 @@ impl<'a> Change<'a> {
             .lines
             .last()
             .map(|l| (self.lines.len() as u64, l.as_str()));
-        let line = custody::seal_event(ev, prev, self.actor.signer.as_ref());
+        let line = custody::seal_event_with(
+            ev,
+            prev,
+            self.actor.signer.as_ref(),
+            self.actor.sm2.as_ref(),
+        );
         self.lines.push(line);
     }
 
@@ -218,6 +223,13 @@ impl<'a> Change<'a> {
         let key_rel = Layout::key_rel(&pk.fingerprint());
         if !self.layout.path(&key_rel).exists() {
             self.files.push((key_rel, pk.to_pem().into_bytes()));
+        }
+        if let Some(k) = &self.actor.sm2 {
+            let pk = k.public_key();
+            let rel = Layout::key_rel(&pk.fingerprint());
+            if !self.layout.path(&rel).exists() {
+                self.files.push((rel, pk.to_pem().into_bytes()));
+            }
         }
         let j = Journal {
             files: self

@@ -10,7 +10,6 @@ use cunzheng_case::ingest::{Acquisition, Limits};
 use cunzheng_case::seal::SealOutcome;
 use cunzheng_case::verify::VerifyReport;
 use cunzheng_case::{Case, NewCase};
-use cunzheng_seal::keys::{Ed25519Signer, Signer};
 use cunzheng_seal::proof::InclusionProof;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -122,8 +121,12 @@ enum Command {
         /// The case folder.
         case_dir: PathBuf,
     },
-    /// Show the examiner's signing key (made on first use).
-    Key,
+    /// The examiner's keys (Ed25519 and SM2): show (default), generate, import, export.
+    /// Private keys are encrypted with a passphrase (CUNZHENG_KEY_PASSPHRASE or a prompt).
+    Key {
+        #[command(subcommand)]
+        cmd: Option<crate::keys::KeyCommand>,
+    },
     /// Parse one chat export or database and print its messages (JSON lines with --json).
     Parse {
         /// The file.
@@ -308,49 +311,8 @@ pub fn run(args: Args) -> Result<u8> {
             formats(json);
             Ok(EXIT_OK)
         }
-        Command::Key => {
-            let (signer, path) = load_key()?;
-            let pk = signer.public_key();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"fingerprint": pk.fingerprint(), "path": path, "public_key_pem": pk.to_pem()})
-                );
-            } else {
-                println!(
-                    "fingerprint: {}\nprivate key: {}\n{}",
-                    pk.fingerprint(),
-                    path.display(),
-                    pk.to_pem()
-                );
-            }
-            Ok(EXIT_OK)
-        }
+        Command::Key { cmd } => crate::keys::run(json, cmd),
     }
-}
-
-fn key_path() -> Result<PathBuf> {
-    Ok(crate::anchors::home()?
-        .join("keys")
-        .join("examiner-ed25519.pem"))
-}
-
-fn load_key() -> Result<(Ed25519Signer, PathBuf)> {
-    let path = key_path()?;
-    let (signer, made) = Ed25519Signer::load_or_create(&path).with_context(|| {
-        format!(
-            "cannot read or create the examiner's signing key at {}",
-            path.display()
-        )
-    })?;
-    if made {
-        eprintln!(
-            "cunzheng: made a new signing key {} at {} (keep it private and backed up)",
-            signer.public_key().fingerprint(),
-            path.display()
-        );
-    }
-    Ok((signer, path))
 }
 
 fn actor(who: &WhoFlags) -> Result<Actor> {
@@ -361,8 +323,9 @@ fn actor(who: &WhoFlags) -> Result<Actor> {
         .or_else(|| std::env::var("USER").ok())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "examiner".into());
-    let (signer, _) = load_key()?;
-    Ok(Actor::new(name, Box::new(signer)))
+    let (signer, _) = crate::keys::ed25519()?;
+    let (sm2, _) = crate::keys::sm2()?;
+    Ok(Actor::new(name, Box::new(signer)).with_sm2(sm2))
 }
 
 fn create(dir: &Path, flags: &CaseFlags, actor: &Actor) -> Result<Case> {

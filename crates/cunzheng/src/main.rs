@@ -8,6 +8,7 @@ mod anchors;
 mod cli;
 mod deriver;
 mod jsonl;
+mod keys;
 mod progress;
 
 use clap::Parser;
