@@ -408,3 +408,50 @@ fn public_tsa_tokens() {
         assert_eq!(e, TspError::SignerCertNotFound, "{f}");
     }
 }
+
+/// Every single-byte change and many truncations of real tokens: never a panic, never a
+/// token that still verifies with a changed byte inside the signed parts.
+#[test]
+fn mutated_tokens_never_panic() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tsa");
+    let read = |n: &str| std::fs::read(data.join(n)).unwrap();
+    let ca = TrustRoots::from_pem("t", &read("test-root-ca.pem")).unwrap();
+    let req = Request::parse(&read("openssl-p256.tsq")).unwrap();
+    let good = read("openssl-p256.tsr");
+    let mut accepted = Vec::new();
+    for i in 0..good.len() {
+        let mut m = good.clone();
+        m[i] ^= 0xff;
+        if verify_response(&m, &expect(&req), &ca).is_ok() {
+            accepted.push(i);
+        }
+        cunzheng_anchor::internal::fuzzing::time_stamp_response(&m);
+        if i % 7 == 0 {
+            cunzheng_anchor::internal::fuzzing::time_stamp_response(&good[..i]);
+        }
+    }
+    // Bytes that may change without effect are outside what is signed: SignedData's version
+    // and digestAlgorithms (informational), the second copy of the TSA certificate (openssl
+    // sends it twice; spoiling the first copy makes the second one used), and the NULL
+    // parameters of the signer's SHA-256 AlgorithmIdentifier. Nothing in the encapsulated
+    // TSTInfo (offsets 52..169 of this file) nor in the signed attributes and signature
+    // (1092..) may change.
+    assert!(
+        accepted
+            .iter()
+            .all(|&i| !(52..169).contains(&i) && i < 1092),
+        "{accepted:?}"
+    );
+    for f in [
+        "digicert-2018.tsr",
+        "symantec-2018.tsr",
+        "comodo-2018-nocerts.tsr",
+    ] {
+        let t = read(f);
+        for i in (0..t.len()).step_by(3) {
+            let mut m = t.clone();
+            m[i] = m[i].wrapping_add(1);
+            cunzheng_anchor::internal::fuzzing::time_stamp_response(&m);
+        }
+    }
+}

@@ -137,10 +137,11 @@ fn unreachable_tsa_leaves_a_pending_request_that_stamp_completes() {
     assert_eq!(st[0].status, "pending", "{st:?}");
     let report = verify::verify(case.layout().root(), &NoProgress).unwrap();
     assert!(report.intact, "{:#?}", report.discrepancies);
+    assert_eq!(report.anchors[0].status, "pending");
     assert!(
-        report.notes.iter().any(|n| n.contains("cunzheng stamp")),
+        report.anchors[0].detail.contains("cunzheng stamp"),
         "{:?}",
-        report.notes
+        report.anchors
     );
 
     // Still down: stays pending (the attempt is recorded).
