@@ -151,3 +151,39 @@ fn config_file_tsa_then_offline_mode_and_stamp() {
     assert_eq!(report["anchors"][1]["status"], "granted", "{report}");
     assert_eq!(report["anchors"][1]["token"]["hash"], "sm3");
 }
+
+#[test]
+fn killing_an_anchor_change_is_reported_and_stamp_finishes_it() {
+    if !have_openssl() {
+        return;
+    }
+    for point in ["anchor-after-journal", "anchor-after-files"] {
+        let env = Env::new();
+        let pki = Pki::new(&env.path("pki"));
+        let server = Responder::start(&pki, "tsa.cnf", 0);
+        let case = env.path("case");
+        let c = case.to_str().unwrap();
+        assert_ok(&env.run(&["preserve", chat(&env).to_str().unwrap(), "--out", c]));
+        let ca = pki.path("ca.pem");
+        super::crash::kill_at(
+            &env,
+            &["seal", c, "--tsa", &server.url, "--tsa-ca", ca.to_str().unwrap()],
+            point,
+        );
+        let (code, report) = verify_json(&env, &case);
+        assert_eq!(code, 1, "{point}: {report:#}");
+        assert!(
+            report["discrepancies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["kind"] == "interrupted"),
+            "{point}: {report:#}"
+        );
+        assert_ok(&env.run(&["stamp", c]));
+        let (code, report) = verify_json(&env, &case);
+        assert_eq!(code, 0, "{point}: {report:#}");
+        assert_eq!(report["anchors"][0]["status"], "granted", "{point}");
+        bagit_valid(&case);
+    }
+}
