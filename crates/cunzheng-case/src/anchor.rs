@@ -288,8 +288,19 @@ fn root_bytes(hex_root: &str, rel: &str) -> Result<[u8; 32]> {
         })
 }
 
-/// Checks one RFC 3161 anchor against the seal's signed root, offline.
+/// Checks one RFC 3161 anchor against the seal's signed root, offline, with the roots stored
+/// beside it.
 pub fn inspect(layout: &Layout, signed_root: &str, rec: &AnchorRecord) -> AnchorStatus {
+    inspect_with(layout, signed_root, rec, None)
+}
+
+/// [`inspect`], with trust roots given from outside the case (PEM) instead of the stored ones.
+pub fn inspect_with(
+    layout: &Layout,
+    signed_root: &str,
+    rec: &AnchorRecord,
+    external_roots: Option<&[u8]>,
+) -> AnchorStatus {
     let dir = anchors_rel(rec.seal_version);
     let base = format!("{dir}/{}", rec.name);
     let mut st = AnchorStatus {
@@ -327,10 +338,12 @@ pub fn inspect(layout: &Layout, signed_root: &str, rec: &AnchorRecord) -> Anchor
             ));
         }
         let roots_rel = format!("{base}.roots.pem");
-        let roots = match fs::read(layout.path(&roots_rel)) {
-            Ok(pem) => TrustRoots::from_pem(&roots_rel, &pem)
+        let roots = match (external_roots, fs::read(layout.path(&roots_rel))) {
+            (Some(pem), _) => TrustRoots::from_pem("--tsa-ca", pem)
                 .map_err(|e| (roots_rel.clone(), e.to_string()))?,
-            Err(_) => TrustRoots::none(),
+            (None, Ok(pem)) => TrustRoots::from_pem(&roots_rel, &pem)
+                .map_err(|e| (roots_rel.clone(), e.to_string()))?,
+            (None, Err(_)) => TrustRoots::none(),
         };
         let tsr_rel = format!("{base}.tsr");
         let tsr = match fs::read(layout.path(&tsr_rel)) {
@@ -358,8 +371,15 @@ pub fn inspect(layout: &Layout, signed_root: &str, rec: &AnchorRecord) -> Anchor
             st.status = "granted".into();
             st.gen_time = Some(v.gen_time.clone());
             st.detail = format!(
-                "time-stamped {} by {} (root {})",
-                v.gen_time, v.tsa_subject, v.root_subject
+                "time-stamped {} by {} (root {}, {})",
+                v.gen_time,
+                v.tsa_subject,
+                v.root_subject,
+                if external_roots.is_some() {
+                    "a root given to verify"
+                } else {
+                    "a root stored in the case"
+                }
             );
             st.token = Some(v);
             st.path = path;

@@ -150,6 +150,19 @@ pub fn looks_like_case(root: &Path) -> bool {
 /// Verifies the case at `root`. Fails only when `root` is not a case; everything else that is
 /// wrong is a discrepancy in the report.
 pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
+    verify_with(root, progress, &Options::default())
+}
+
+/// What a verification trusts beyond the bag.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Trust roots (PEM) for every RFC 3161 token, obtained outside the case; when given,
+    /// the roots stored beside each token are not used.
+    pub tsa_roots_pem: Option<Vec<u8>>,
+}
+
+/// [`verify`] with [`Options`].
+pub fn verify_with(root: &Path, progress: &dyn Progress, opts: &Options) -> Result<VerifyReport> {
     if !looks_like_case(root) {
         return Err(CaseError::NotACase {
             path: root.to_owned(),
@@ -511,7 +524,7 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
         }
     }
 
-    check_anchors(&layout, &versions, &log, &mut report, &mut c);
+    check_anchors(&layout, &versions, &log, opts, &mut report, &mut c);
 
     if layout.journal().exists() {
         c.add(
@@ -536,6 +549,7 @@ fn check_anchors(
     layout: &Layout,
     versions: &[u32],
     log: &CheckedLog,
+    opts: &Options,
     report: &mut VerifyReport,
     c: &mut Collector,
 ) {
@@ -598,7 +612,8 @@ fn check_anchors(
                     ),
                 );
             }
-            let status = anchor::inspect(layout, &st.merkle_root, &rec);
+            let status =
+                anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref());
             // Pending, unverified (no root configured) and unknown kinds are not
             // discrepancies; their state is in `anchors`.
             match status.status.as_str() {

@@ -96,6 +96,10 @@ enum Command {
     Verify {
         /// The case folder.
         case_dir: PathBuf,
+        /// Check every RFC 3161 token against these trust roots (PEM, obtained outside the
+        /// case; repeatable) instead of the roots stored beside each token.
+        #[arg(long = "tsa-ca", value_name = "PEM")]
+        tsa_ca: Vec<PathBuf>,
     },
     /// Write a Merkle inclusion proof for one sealed file.
     Prove {
@@ -261,7 +265,7 @@ pub fn run(args: Args) -> Result<u8> {
             let c = open(&case_dir)?;
             crate::anchors::stamp(json, &c, &actor)
         }
-        Command::Verify { case_dir } => verify(json, &case_dir, &bar),
+        Command::Verify { case_dir, tsa_ca } => verify(json, &case_dir, &tsa_ca, &bar),
         Command::Prove {
             case_dir,
             file,
@@ -493,8 +497,11 @@ fn print_acquisition(json: bool, a: &Acquisition, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(json: bool, dir: &Path, bar: &Bar) -> Result<u8> {
-    let report = match cunzheng_case::verify::verify(dir, bar) {
+fn verify(json: bool, dir: &Path, tsa_ca: &[PathBuf], bar: &Bar) -> Result<u8> {
+    let opts = cunzheng_case::verify::Options {
+        tsa_roots_pem: crate::anchors::roots_option(tsa_ca)?,
+    };
+    let report = match cunzheng_case::verify::verify_with(dir, bar, &opts) {
         Ok(r) => r,
         Err(e @ CaseError::NotACase { .. }) => {
             if json {

@@ -65,6 +65,41 @@ fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
     assert!(text.contains("granted"), "{text}");
     bagit_valid(&case);
 
+    // Roots obtained outside the case: the right one confirms, another one is named.
+    let out = env.run(&[
+        "--json",
+        "verify",
+        case.to_str().unwrap(),
+        "--tsa-ca",
+        ca.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert!(
+        v["anchors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a root given to verify")
+    );
+    let other = pki.path("other-ca.pem");
+    let out = env.run(&[
+        "--json",
+        "verify",
+        case.to_str().unwrap(),
+        "--tsa-ca",
+        other.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["anchors"][0]["status"], "invalid");
+    assert!(
+        v["discrepancies"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("signature of certificate"),
+        "{v}"
+    );
+
     let dir = case.join("cunzheng/seals/0001/anchors");
     let root = report["merkle_root"].as_str().expect("root");
     let o = openssl(
@@ -167,7 +202,14 @@ fn killing_an_anchor_change_is_reported_and_stamp_finishes_it() {
         let ca = pki.path("ca.pem");
         super::crash::kill_at(
             &env,
-            &["seal", c, "--tsa", &server.url, "--tsa-ca", ca.to_str().unwrap()],
+            &[
+                "seal",
+                c,
+                "--tsa",
+                &server.url,
+                "--tsa-ca",
+                ca.to_str().unwrap(),
+            ],
             point,
         );
         let (code, report) = verify_json(&env, &case);
