@@ -614,6 +614,15 @@ fn check_anchors(
             }
             let status =
                 anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref());
+            // A token older than the seal it stamps means the examiner's clock ran ahead.
+            if let (Some(t), Ok(sealed)) = (&status.token, st.sealed_at.parse::<jiff::Timestamp>())
+                && (t.gen_time_unix as i64) + 60 < sealed.as_second()
+            {
+                report.notes.push(format!(
+                    "seal {v} {}: the TSA's time {} is before the statement's sealed-at {}: the examiner's clock was ahead",
+                    status.name, t.gen_time, st.sealed_at
+                ));
+            }
             // Pending, unverified (no root configured) and unknown kinds are not
             // discrepancies; their state is in `anchors`.
             match status.status.as_str() {
