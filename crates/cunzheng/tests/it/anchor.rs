@@ -102,6 +102,23 @@ fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
 
     let dir = case.join("cunzheng/seals/0001/anchors");
     let root = report["merkle_root"].as_str().expect("root");
+
+    // Any byte of any anchor file matters, and verify names the file.
+    for f in ["tsa-1.json", "tsa-1.tsq", "tsa-1.tsr", "tsa-1.roots.pem"] {
+        let copy = env.path(&format!("tamper-{f}"));
+        copy_case(&case, &copy);
+        let p = copy.join("cunzheng/seals/0001/anchors").join(f);
+        let mut b = std::fs::read(&p).expect("read");
+        let mid = b.len() / 2;
+        b[mid] ^= 0x01;
+        std::fs::write(&p, b).expect("write");
+        let (code, report) = verify_json(&env, &copy);
+        assert_eq!(code, 1, "{f}: {report:#}");
+        assert!(
+            named_paths(&report).iter().any(|n| n.ends_with(f)),
+            "{f}: {report:#}"
+        );
+    }
     let o = openssl(
         &dir,
         &[
