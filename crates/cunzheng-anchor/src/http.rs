@@ -30,6 +30,18 @@ impl Default for Http {
 
 impl Transport for Http {
     fn send(&self, url: &str, request: &[u8]) -> Result<Vec<u8>, TransportError> {
+        if cfg!(not(feature = "tls"))
+            && url
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        {
+            return Err(TransportError::Unreachable {
+                url: url.into(),
+                reason: "this build has no TLS: use the TSA's http:// URL (the token, not the \
+                         transport, is verified) or build cunzheng with `--features tls`"
+                    .into(),
+            });
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(self.timeout))
             .http_status_as_error(false)

@@ -168,9 +168,41 @@ pub struct Verified {
     pub ess: String,
 }
 
+/// A certificate with its bytes as received: hashes (ESS) and signatures (TBS) are computed
+/// over those, never over a re-encoding.
+#[derive(Debug, Clone)]
+struct Cert {
+    cert: Certificate,
+    raw: Vec<u8>,
+    tbs: Vec<u8>,
+}
+
+impl std::ops::Deref for Cert {
+    type Target = Certificate;
+    fn deref(&self) -> &Certificate {
+        &self.cert
+    }
+}
+
+impl Cert {
+    /// From one certificate's DER TLV.
+    fn from_raw(raw: &Any) -> Result<Self, TspError> {
+        let m = malformed("certificate");
+        let der = raw.to_der().map_err(&m)?;
+        let cert = Certificate::from_der(&der).map_err(&m)?;
+        let mut r = SliceReader::new(raw.value()).map_err(&m)?;
+        let tbs: Any = r.decode().map_err(&m)?;
+        Ok(Self {
+            cert,
+            raw: der,
+            tbs: tbs.to_der().map_err(&m)?,
+        })
+    }
+}
+
 /// Certificates the user trusts as roots for time-stamp signers.
 #[derive(Debug, Clone, Default)]
-pub struct TrustRoots(Vec<Certificate>);
+pub struct TrustRoots(Vec<Cert>);
 
 impl TrustRoots {
     /// No roots: the chain is not checked ([`TspError::NoTrustRoots`] after all other checks).
@@ -180,10 +212,19 @@ impl TrustRoots {
 
     /// Every certificate in a PEM file (or concatenated PEM text).
     pub fn from_pem(what: &str, pem: &[u8]) -> Result<Self, TspError> {
-        let certs = Certificate::load_pem_chain(pem).map_err(|e| TspError::BadTrustRoot {
+        let bad = |reason: String| TspError::BadTrustRoot {
             what: what.into(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let certs = Certificate::load_pem_chain(pem)
+            .map_err(|e| bad(e.to_string()))?
+            .into_iter()
+            .map(|c| {
+                let der = c.to_der().map_err(|e| bad(e.to_string()))?;
+                let any = Any::from_der(&der).map_err(|e| bad(e.to_string()))?;
+                Cert::from_raw(&any).map_err(|e| bad(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if certs.is_empty() {
             return Err(TspError::BadTrustRoot {
                 what: what.into(),
@@ -208,7 +249,7 @@ impl TrustRoots {
         use der::EncodePem;
         self.0
             .iter()
-            .filter_map(|c| c.to_pem(der::pem::LineEnding::LF).ok())
+            .filter_map(|c| c.cert.to_pem(der::pem::LineEnding::LF).ok())
             .collect()
     }
 }
@@ -392,7 +433,7 @@ fn verify_token(
     }
 
     // Who signed, and that the signature holds.
-    let [si] = sd.signers.as_slice() else {
+    let [(si, raw_attrs)] = sd.signers.as_slice() else {
         return Err(TspError::SignerCount {
             count: sd.signers.len(),
         });
@@ -404,17 +445,12 @@ fn verify_token(
         .ok_or(TspError::SignerCertNotFound)?;
     let digest = DigestAlg::from_oid(&si.digest_alg.oid)?;
     check_signed_attrs(si, digest, tst_der)?;
-    let attrs_der = si
-        .signed_attrs
-        .as_ref()
-        .ok_or(TspError::NoSignedAttributes)?
-        .to_der()
-        .map_err(malformed("signed attributes"))?;
+    let attrs_der = raw_attrs.as_ref().ok_or(TspError::NoSignedAttributes)?;
     sig::verify(
         &signer.tbs_certificate.subject_public_key_info,
         &si.signature_algorithm,
         Some(digest),
-        &attrs_der,
+        attrs_der,
         si.signature.as_bytes(),
         &|| "the token".to_owned(),
     )?;
@@ -430,7 +466,7 @@ fn verify_token(
         }
     };
 
-    let cert_der = signer.to_der().map_err(malformed("TSA certificate"))?;
+    let cert_der = &signer.raw;
     Ok(Verified {
         gen_time,
         gen_time_unix,
@@ -439,7 +475,7 @@ fn verify_token(
         policy: tst.policy.to_string(),
         hash: expected.hash.name().into(),
         tsa_subject: signer.tbs_certificate.subject.to_string(),
-        tsa_cert_sha256: hex::encode(sha2::Sha256::digest(&cert_der)),
+        tsa_cert_sha256: hex::encode(sha2::Sha256::digest(cert_der)),
         root_subject,
         ess,
     })
@@ -447,8 +483,29 @@ fn verify_token(
 
 struct Signed {
     encap: EncapsulatedContentInfo,
-    certs: Vec<Certificate>,
-    signers: Vec<SignerInfo>,
+    certs: Vec<Cert>,
+    /// Each signer with its signed attributes exactly as sent, re-tagged as a SET.
+    signers: Vec<(SignerInfo, Option<Vec<u8>>)>,
+}
+
+/// The signed attributes of a SignerInfo as they were sent, with the `[0] IMPLICIT` tag turned
+/// into the universal SET tag: the bytes the signature covers (RFC 5652 §5.4). Re-encoding the
+/// decoded attributes is not enough: some TSAs (DigiCert) send them in non-DER order, and
+/// `der` sorts a SET OF.
+fn raw_signed_attrs(signer_info: &Any) -> Result<Option<Vec<u8>>, TspError> {
+    let m = malformed("SignerInfo");
+    let mut r = SliceReader::new(signer_info.value()).map_err(&m)?;
+    for _ in 0..3 {
+        let _: Any = r.decode().map_err(&m)?; // version, sid, digestAlgorithm
+    }
+    let next: Any = r.decode().map_err(&m)?;
+    match next.tag() {
+        Tag::ContextSpecific { number, .. } if number.value() == 0 => {
+            let set = Any::new(Tag::Set, next.value()).map_err(&m)?;
+            Ok(Some(set.to_der().map_err(&m)?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// SignedData read element by element. `cms::SignedData` decodes `certificates` and
@@ -476,8 +533,7 @@ fn parse_signed_data(content: &Any) -> Result<Signed, TspError> {
                     let c: Any = cr.decode().map_err(malformed("certificates"))?;
                     // Other CertificateChoices (attribute certificates, …) are not signers.
                     if c.tag() == Tag::Sequence {
-                        let der = c.to_der().map_err(malformed("certificate"))?;
-                        certs.push(Certificate::from_der(&der).map_err(malformed("certificate"))?);
+                        certs.push(Cert::from_raw(&c)?);
                     }
                 }
             }
@@ -486,7 +542,10 @@ fn parse_signed_data(content: &Any) -> Result<Signed, TspError> {
                 let mut sr = SliceReader::new(a.value()).map_err(&m)?;
                 let mut v = Vec::new();
                 while !sr.is_finished() {
-                    v.push(sr.decode::<SignerInfo>().map_err(malformed("SignerInfo"))?);
+                    let raw: Any = sr.decode().map_err(malformed("SignerInfo"))?;
+                    let der = raw.to_der().map_err(malformed("SignerInfo"))?;
+                    let si = SignerInfo::from_der(&der).map_err(malformed("SignerInfo"))?;
+                    v.push((si, raw_signed_attrs(&raw)?));
                 }
                 signers = Some(v);
             }
@@ -597,8 +656,8 @@ fn check_issuer_serial(is: Option<&IssuerSerial>, cert: &Certificate) -> Result<
     Ok(())
 }
 
-fn check_ess(si: &SignerInfo, cert: &Certificate) -> Result<String, TspError> {
-    let cert_der = cert.to_der().map_err(malformed("TSA certificate"))?;
+fn check_ess(si: &SignerInfo, cert: &Cert) -> Result<String, TspError> {
+    let cert_der = &cert.raw;
     let has = |id| {
         si.signed_attrs
             .as_ref()
@@ -619,7 +678,7 @@ fn check_ess(si: &SignerInfo, cert: &Certificate) -> Result<String, TspError> {
             Some(a) => DigestAlg::from_oid(&a.oid)?,
             None => DigestAlg::Sha256,
         };
-        if first.cert_hash.as_bytes() != h.digest(&cert_der).as_slice() {
+        if first.cert_hash.as_bytes() != h.digest(cert_der).as_slice() {
             return Err(TspError::SigningCertificateMismatch {
                 reason: "certificate hash differs".into(),
             });
@@ -637,7 +696,7 @@ fn check_ess(si: &SignerInfo, cert: &Certificate) -> Result<String, TspError> {
             .ok_or(TspError::SigningCertificateMismatch {
                 reason: "the attribute lists no certificate".into(),
             })?;
-        if first.cert_hash.as_bytes() != DigestAlg::Sha1.digest(&cert_der).as_slice() {
+        if first.cert_hash.as_bytes() != DigestAlg::Sha1.digest(cert_der).as_slice() {
             return Err(TspError::SigningCertificateMismatch {
                 reason: "certificate SHA-1 differs".into(),
             });
@@ -712,11 +771,8 @@ fn is_ca(cert: &Certificate) -> bool {
         .is_some_and(|b| b.ca)
 }
 
-fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<(), TspError> {
-    let tbs = cert
-        .tbs_certificate
-        .to_der()
-        .map_err(malformed("certificate"))?;
+fn signed_by(cert: &Cert, issuer: &Cert) -> Result<(), TspError> {
+    let tbs = &cert.tbs;
     let sig = cert
         .signature
         .as_bytes()
@@ -728,7 +784,7 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<(), TspError> {
         &issuer.tbs_certificate.subject_public_key_info,
         &cert.signature_algorithm,
         None,
-        &tbs,
+        tbs,
         sig,
         &|| {
             format!(
@@ -742,8 +798,8 @@ fn signed_by(cert: &Certificate, issuer: &Certificate) -> Result<(), TspError> {
 /// Follows issuers from `signer` to a root, checking every signature and validity at genTime.
 /// Returns the root's subject.
 fn chain(
-    signer: &Certificate,
-    pool: &[Certificate],
+    signer: &Cert,
+    pool: &[Cert],
     roots: &TrustRoots,
     t: u64,
     gen_time: &str,
@@ -754,7 +810,7 @@ fn chain(
     }
     let mut cur = signer.clone();
     for _ in 0..MAX_CHAIN {
-        if roots.0.contains(&cur) {
+        if roots.0.iter().any(|r| r.raw == cur.raw) {
             return Ok(cur.tbs_certificate.subject.to_string());
         }
         let subject = cur.tbs_certificate.issuer.clone();
@@ -766,7 +822,7 @@ fn chain(
             .map(|c| (true, c))
             .chain(pool.iter().map(|c| (false, c)))
         {
-            if cand.tbs_certificate.subject != subject || *cand == cur {
+            if cand.tbs_certificate.subject != subject || cand.raw == cur.raw {
                 continue;
             }
             match signed_by(&cur, cand) {

@@ -339,3 +339,119 @@ fn stored_fixtures_verify_without_openssl() {
         verify_response(&read("openssl-p256-expired-cert.tsr"), &expect(&req), &ca).unwrap_err();
     assert!(matches!(e, TspError::OutsideValidity { .. }), "{e}");
 }
+
+/// Real tokens from public TSAs (2018), published in github/ietf-cms's tests (see
+/// tests/data/tsa/NOTE.md). All stamp SHA-256("hello\n") without a nonce.
+#[test]
+fn public_tsa_tokens() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tsa");
+    let read = |n: &str| std::fs::read(data.join(n)).unwrap();
+    let imprint =
+        hex::decode("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03").unwrap();
+    let exp = Expected {
+        hash: ImprintHash::Sha256,
+        imprint: &imprint,
+        nonce: None,
+    };
+    // DigiCert: RSA PKCS#1 v1.5, ESS signingCertificate (SHA-1), chain to DigiCert Assured ID
+    // Root CA through the DigiCert SHA2 Assured ID Timestamping CA in the token.
+    let root = TrustRoots::from_pem("digicert", &read("digicert-assured-id-root-ca.pem")).unwrap();
+    let v = verify_response(&read("digicert-2018.tsr"), &exp, &root).unwrap();
+    assert_eq!(v.gen_time, "2018-05-09T18:48:18Z");
+    assert!(
+        v.tsa_subject.contains("DigiCert SHA2 Timestamp Responder"),
+        "{v:?}"
+    );
+    assert!(
+        v.root_subject.contains("DigiCert Assured ID Root CA"),
+        "{v:?}"
+    );
+    assert_eq!(v.ess, "signingCertificate");
+    assert_eq!(v.policy, "2.16.840.1.114412.7.1");
+    let other = [0u8; 32];
+    let e = verify_response(
+        &read("digicert-2018.tsr"),
+        &Expected {
+            imprint: &other,
+            ..exp
+        },
+        &root,
+    )
+    .unwrap_err();
+    assert!(matches!(e, TspError::ImprintMismatch { .. }), "{e}");
+    // Our own test root is not DigiCert's.
+    let ours = TrustRoots::from_pem("ours", &read("test-root-ca.pem")).unwrap();
+    let e = verify_response(&read("digicert-2018.tsr"), &exp, &ours).unwrap_err();
+    assert!(matches!(e, TspError::ChainIncomplete { .. }), "{e}");
+
+    // Symantec: ESS signingCertificateV2, accuracy 30 s; its VeriSign root is not shipped, so
+    // everything but the chain is checked, and the chain is reported as not reaching a root.
+    let sym = read("symantec-2018.tsr");
+    let v = cunzheng_anchor::tsp::verify_response_without_chain(&sym, &exp).unwrap();
+    assert_eq!(v.gen_time, "2018-05-09T18:25:22Z");
+    assert_eq!(v.accuracy.as_deref(), Some("30s"));
+    assert_eq!(v.ess, "signingCertificateV2");
+    assert!(
+        v.tsa_subject
+            .contains("Symantec SHA256 TimeStamping Signer - G3"),
+        "{v:?}"
+    );
+    let e = verify_response(&sym, &exp, &root).unwrap_err();
+    assert!(
+        matches!(e, TspError::ChainIncomplete { ref issuer, .. } if issuer.contains("VeriSign")),
+        "{e}"
+    );
+
+    // Comodo and GlobalSign answered a request without certReq: no certificate to check.
+    for f in ["comodo-2018-nocerts.tsr", "globalsign-2018-nocerts.tsr"] {
+        let e = verify_response(&read(f), &exp, &root).unwrap_err();
+        assert_eq!(e, TspError::SignerCertNotFound, "{f}");
+    }
+}
+
+/// Every single-byte change and many truncations of real tokens: never a panic, never a
+/// token that still verifies with a changed byte inside the signed parts.
+#[test]
+fn mutated_tokens_never_panic() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tsa");
+    let read = |n: &str| std::fs::read(data.join(n)).unwrap();
+    let ca = TrustRoots::from_pem("t", &read("test-root-ca.pem")).unwrap();
+    let req = Request::parse(&read("openssl-p256.tsq")).unwrap();
+    let good = read("openssl-p256.tsr");
+    let mut accepted = Vec::new();
+    for i in 0..good.len() {
+        let mut m = good.clone();
+        m[i] ^= 0xff;
+        if verify_response(&m, &expect(&req), &ca).is_ok() {
+            accepted.push(i);
+        }
+        cunzheng_anchor::internal::fuzzing::time_stamp_response(&m);
+        if i % 7 == 0 {
+            cunzheng_anchor::internal::fuzzing::time_stamp_response(&good[..i]);
+        }
+    }
+    // Bytes that may change without effect are outside what is signed: SignedData's version
+    // and digestAlgorithms (informational), the second copy of the TSA certificate (openssl
+    // sends it twice; spoiling the first copy makes the second one used), and the NULL
+    // parameters of the signer's SHA-256 AlgorithmIdentifier. Nothing in the encapsulated
+    // TSTInfo (offsets 52..169 of this file) nor in the signed attributes and signature
+    // (1092..) may change.
+    assert!(
+        accepted
+            .iter()
+            .all(|&i| !(52..169).contains(&i) && i < 1092),
+        "{accepted:?}"
+    );
+    for f in [
+        "digicert-2018.tsr",
+        "symantec-2018.tsr",
+        "comodo-2018-nocerts.tsr",
+    ] {
+        let t = read(f);
+        for i in (0..t.len()).step_by(3) {
+            let mut m = t.clone();
+            m[i] = m[i].wrapping_add(1);
+            cunzheng_anchor::internal::fuzzing::time_stamp_response(&m);
+        }
+    }
+}

@@ -205,7 +205,12 @@ impl<'a> Change<'a> {
             .lines
             .last()
             .map(|l| (self.lines.len() as u64, l.as_str()));
-        let line = custody::seal_event(ev, prev, self.actor.signer.as_ref());
+        let line = custody::seal_event_with(
+            ev,
+            prev,
+            self.actor.signer.as_ref(),
+            self.actor.sm2.as_ref(),
+        );
         self.lines.push(line);
     }
 
@@ -218,6 +223,13 @@ impl<'a> Change<'a> {
         let key_rel = Layout::key_rel(&pk.fingerprint());
         if !self.layout.path(&key_rel).exists() {
             self.files.push((key_rel, pk.to_pem().into_bytes()));
+        }
+        if let Some(k) = &self.actor.sm2 {
+            let pk = k.public_key();
+            let rel = Layout::key_rel(&pk.fingerprint());
+            if !self.layout.path(&rel).exists() {
+                self.files.push((rel, pk.to_pem().into_bytes()));
+            }
         }
         let j = Journal {
             files: self
@@ -276,8 +288,19 @@ fn root_bytes(hex_root: &str, rel: &str) -> Result<[u8; 32]> {
         })
 }
 
-/// Checks one RFC 3161 anchor against the seal's signed root, offline.
+/// Checks one RFC 3161 anchor against the seal's signed root, offline, with the roots stored
+/// beside it.
 pub fn inspect(layout: &Layout, signed_root: &str, rec: &AnchorRecord) -> AnchorStatus {
+    inspect_with(layout, signed_root, rec, None)
+}
+
+/// [`inspect`], with trust roots given from outside the case (PEM) instead of the stored ones.
+pub fn inspect_with(
+    layout: &Layout,
+    signed_root: &str,
+    rec: &AnchorRecord,
+    external_roots: Option<&[u8]>,
+) -> AnchorStatus {
     let dir = anchors_rel(rec.seal_version);
     let base = format!("{dir}/{}", rec.name);
     let mut st = AnchorStatus {
@@ -315,10 +338,12 @@ pub fn inspect(layout: &Layout, signed_root: &str, rec: &AnchorRecord) -> Anchor
             ));
         }
         let roots_rel = format!("{base}.roots.pem");
-        let roots = match fs::read(layout.path(&roots_rel)) {
-            Ok(pem) => TrustRoots::from_pem(&roots_rel, &pem)
+        let roots = match (external_roots, fs::read(layout.path(&roots_rel))) {
+            (Some(pem), _) => TrustRoots::from_pem("--tsa-ca", pem)
                 .map_err(|e| (roots_rel.clone(), e.to_string()))?,
-            Err(_) => TrustRoots::none(),
+            (None, Ok(pem)) => TrustRoots::from_pem(&roots_rel, &pem)
+                .map_err(|e| (roots_rel.clone(), e.to_string()))?,
+            (None, Err(_)) => TrustRoots::none(),
         };
         let tsr_rel = format!("{base}.tsr");
         let tsr = match fs::read(layout.path(&tsr_rel)) {
@@ -346,8 +371,15 @@ pub fn inspect(layout: &Layout, signed_root: &str, rec: &AnchorRecord) -> Anchor
             st.status = "granted".into();
             st.gen_time = Some(v.gen_time.clone());
             st.detail = format!(
-                "time-stamped {} by {} (root {})",
-                v.gen_time, v.tsa_subject, v.root_subject
+                "time-stamped {} by {} (root {}, {})",
+                v.gen_time,
+                v.tsa_subject,
+                v.root_subject,
+                if external_roots.is_some() {
+                    "a root given to verify"
+                } else {
+                    "a root stored in the case"
+                }
             );
             st.token = Some(v);
             st.path = path;

@@ -1,6 +1,7 @@
 //! Who acts, when, and where: injected so that tests can fix the clock and the key.
 
 use cunzheng_seal::keys::Signer;
+use cunzheng_seal::sm2key::Sm2Signer;
 use jiff::{Timestamp, ZonedDateTime};
 
 /// A source of the current time.
@@ -36,6 +37,8 @@ pub struct Actor {
     pub name: String,
     /// Their signing key.
     pub signer: Box<dyn Signer>,
+    /// Their SM2 key, signing every statement and custody event beside `signer`.
+    pub sm2: Option<Sm2Signer>,
     /// Clock.
     pub clock: Box<dyn Clock>,
     /// Host name.
@@ -50,10 +53,17 @@ impl Actor {
         Self {
             name: name.into(),
             signer,
+            sm2: None,
             clock: Box::new(SystemClock),
             host: gethostname::gethostname().to_string_lossy().into_owned(),
             tool: format!("cunzheng {}", env!("CARGO_PKG_VERSION")),
         }
+    }
+
+    /// The same actor, also signing with an SM2 key.
+    pub fn with_sm2(mut self, key: Sm2Signer) -> Self {
+        self.sm2 = Some(key);
+        self
     }
 
     /// Now as (RFC 3339 UTC, local offset like `+08:00`).

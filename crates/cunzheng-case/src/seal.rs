@@ -220,7 +220,7 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
     }
     for ev in events {
         let prev = lines.last().map(|l| (lines.len() as u64, l.as_str()));
-        let line = custody::seal_event(ev, prev, actor.signer.as_ref());
+        let line = custody::seal_event_with(ev, prev, actor.signer.as_ref(), actor.sm2.as_ref());
         lines.push(line);
     }
 
@@ -241,6 +241,7 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
         local_offset: offset,
         examiner: actor.name.clone(),
         key: mine.fingerprint(),
+        key_sm2: actor.sm2.as_ref().map(|k| k.public_key().fingerprint()),
         tool: actor.tool.clone(),
         payload_oxum: oxum.clone(),
         tree_size: leaves.len() as u64,
@@ -255,6 +256,7 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
     };
     let st_text = statement.to_text();
     let sig = actor.signer.sign(st_text.as_bytes());
+    let sig_sm2 = actor.sm2.as_ref().map(|k| k.sign(st_text.as_bytes()));
     let seal_dir = Layout::seal_rel(version);
     let seal_event = stage::event(
         actor,
@@ -275,7 +277,12 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
         }),
     );
     let prev = lines.last().map(|l| (lines.len() as u64, l.as_str()));
-    lines.push(custody::seal_event(seal_event, prev, actor.signer.as_ref()));
+    lines.push(custody::seal_event_with(
+        seal_event,
+        prev,
+        actor.signer.as_ref(),
+        actor.sm2.as_ref(),
+    ));
 
     let mut info = BagInfo::default();
     info.push("Bag-Software-Agent", &actor.tool);
@@ -305,6 +312,11 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
     ));
     files.push((format!("{seal_dir}/statement.txt"), st_text.into_bytes()));
     files.push((format!("{seal_dir}/statement.sig"), sig));
+    if let (Some(k), Some(sig)) = (&actor.sm2, sig_sm2) {
+        let pk = k.public_key();
+        files.push((Layout::key_rel(&pk.fingerprint()), pk.to_pem().into_bytes()));
+        files.push((format!("{seal_dir}/statement.sm2.sig"), sig));
+    }
     files.push((layout::BAGIT.into(), BAGIT_TXT.as_bytes().to_vec()));
     files.push((layout::MANIFEST_SHA256.into(), sha_text.into_bytes()));
     files.push((layout::MANIFEST_SM3.into(), sm3_text.into_bytes()));
@@ -466,7 +478,9 @@ pub(crate) fn checked_custody(layout: &Layout, actor: &Actor) -> Result<Vec<Stri
         Err(e) => return Err(CaseError::io("reading", layout.path(layout::CUSTODY), e)),
     };
     let keys = crate::verify::bag_keys(layout);
+    let sm2_keys = crate::verify::bag_sm2_keys(layout);
     let mine = actor.signer.public_key();
+    let mine_sm2 = actor.sm2.as_ref().map(|k| k.public_key());
     let key_for = |fp: &str| {
         if fp == mine.fingerprint() {
             Some(mine)
@@ -474,7 +488,11 @@ pub(crate) fn checked_custody(layout: &Layout, actor: &Actor) -> Result<Vec<Stri
             keys.get(fp).copied()
         }
     };
-    let log = custody::check_log(&log_bytes, &key_for);
+    let sm2_for = |fp: &str| match mine_sm2 {
+        Some(k) if k.fingerprint() == fp => Some(k),
+        _ => sm2_keys.get(fp).copied(),
+    };
+    let log = custody::check_log_with(&log_bytes, &key_for, &sm2_for);
     if let Some(p) = log.problems.first() {
         return Err(CaseError::Malformed {
             path: layout::CUSTODY.into(),

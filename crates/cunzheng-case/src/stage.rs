@@ -40,12 +40,14 @@ pub fn event(
         local_offset,
         actor: actor.name.clone(),
         key: String::new(),
+        key_sm2: None,
         action: action.into(),
         tool: actor.tool.clone(),
         host: actor.host.clone(),
         inputs,
         outputs,
         details,
+        sig_sm2: None,
         sig: String::new(),
     }
 }

@@ -15,6 +15,7 @@ use cunzheng_seal::custody::{self, CheckedLog, GENESIS};
 use cunzheng_seal::hash::{hash_copy, sha256_hex, sm3_hex};
 use cunzheng_seal::keys::PublicKey;
 use cunzheng_seal::merkle;
+use cunzheng_seal::sm2key::Sm2PublicKey;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -117,6 +118,22 @@ pub fn bag_keys(layout: &Layout) -> HashMap<String, PublicKey> {
     out
 }
 
+/// The SM2 public keys in `cunzheng/keys/`, by fingerprint.
+pub fn bag_sm2_keys(layout: &Layout) -> HashMap<String, Sm2PublicKey> {
+    let mut out = HashMap::new();
+    if let Ok(rd) = fs::read_dir(layout.path(layout::KEYS_DIR)) {
+        for e in rd.flatten() {
+            if let Some(k) = fs::read_to_string(e.path())
+                .ok()
+                .and_then(|pem| Sm2PublicKey::from_pem(&pem).ok())
+            {
+                out.insert(k.fingerprint(), k);
+            }
+        }
+    }
+    out
+}
+
 /// Whether `root` looks like a case folder at all (even a damaged one).
 pub fn looks_like_case(root: &Path) -> bool {
     root.is_dir()
@@ -133,6 +150,19 @@ pub fn looks_like_case(root: &Path) -> bool {
 /// Verifies the case at `root`. Fails only when `root` is not a case; everything else that is
 /// wrong is a discrepancy in the report.
 pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
+    verify_with(root, progress, &Options::default())
+}
+
+/// What a verification trusts beyond the bag.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Trust roots (PEM) for every RFC 3161 token, obtained outside the case; when given,
+    /// the roots stored beside each token are not used.
+    pub tsa_roots_pem: Option<Vec<u8>>,
+}
+
+/// [`verify`] with [`Options`].
+pub fn verify_with(root: &Path, progress: &dyn Progress, opts: &Options) -> Result<VerifyReport> {
     if !looks_like_case(root) {
         return Err(CaseError::NotACase {
             path: root.to_owned(),
@@ -343,14 +373,17 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
 
     // Keys, custody log, seals.
     let keys = bag_keys(&layout);
-    let mut fps: Vec<String> = keys.keys().cloned().collect();
+    let sm2_keys = bag_sm2_keys(&layout);
+    let mut fps: Vec<String> = keys.keys().chain(sm2_keys.keys()).cloned().collect();
     fps.sort();
     report.signing_keys = fps;
     let log_bytes = fs::read(layout.path(layout::CUSTODY)).unwrap_or_else(|_| {
         c.add(layout::CUSTODY, "missing", "custody log is missing");
         Vec::new()
     });
-    let log = custody::check_log(&log_bytes, &|fp| keys.get(fp).copied());
+    let log = custody::check_log_with(&log_bytes, &|fp| keys.get(fp).copied(), &|fp| {
+        sm2_keys.get(fp).copied()
+    });
     for p in &log.problems {
         c.add(
             layout::CUSTODY,
@@ -399,7 +432,7 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
         let seen = check_seal(
             &layout,
             v,
-            &keys,
+            (&keys, &sm2_keys),
             &log,
             &m_sha,
             meta.as_ref().map(|m| m.case_id.as_str()),
@@ -491,7 +524,7 @@ pub fn verify(root: &Path, progress: &dyn Progress) -> Result<VerifyReport> {
         }
     }
 
-    check_anchors(&layout, &versions, &log, &mut report, &mut c);
+    check_anchors(&layout, &versions, &log, opts, &mut report, &mut c);
 
     if layout.journal().exists() {
         c.add(
@@ -516,6 +549,7 @@ fn check_anchors(
     layout: &Layout,
     versions: &[u32],
     log: &CheckedLog,
+    opts: &Options,
     report: &mut VerifyReport,
     c: &mut Collector,
 ) {
@@ -578,12 +612,21 @@ fn check_anchors(
                     ),
                 );
             }
-            let status = anchor::inspect(layout, &st.merkle_root, &rec);
+            let status =
+                anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref());
+            // A token older than the seal it stamps means the examiner's clock ran ahead.
+            if let (Some(t), Ok(sealed)) = (&status.token, st.sealed_at.parse::<jiff::Timestamp>())
+                && (t.gen_time_unix as i64) + 60 < sealed.as_second()
+            {
+                report.notes.push(format!(
+                    "seal {v} {}: the TSA's time {} is before the statement's sealed-at {}: the examiner's clock was ahead",
+                    status.name, t.gen_time, st.sealed_at
+                ));
+            }
+            // Pending, unverified (no root configured) and unknown kinds are not
+            // discrepancies; their state is in `anchors`.
             match status.status.as_str() {
-                "granted" => {}
-                "pending" | "unverified" | "unknown" => report
-                    .notes
-                    .push(format!("seal {v} {}: {}", status.name, status.detail)),
+                "granted" | "pending" | "unverified" | "unknown" => {}
                 _ => c.add(
                     &status.path,
                     "anchor",
@@ -678,7 +721,7 @@ fn payload_files(layout: &Layout, c: &mut Collector) -> BTreeMap<String, u64> {
 fn check_seal(
     layout: &Layout,
     v: u32,
-    keys: &HashMap<String, PublicKey>,
+    (keys, sm2_keys): (&HashMap<String, PublicKey>, &HashMap<String, Sm2PublicKey>),
     log: &CheckedLog,
     current: &Manifest,
     case_id: Option<&str>,
@@ -712,6 +755,34 @@ fn check_seal(
                 );
             }
         }
+    }
+    // The SM2 signature beside it, when the statement names an SM2 key (v2).
+    let sm2_rel = format!("{dir}/statement.sm2.sig");
+    let sm2_sig = fs::read(layout.path(&sm2_rel));
+    match (&st.key_sm2, sm2_sig) {
+        (None, Err(_)) => {}
+        (None, Ok(_)) => c.add(
+            &sm2_rel,
+            "signature",
+            "an SM2 signature lies beside a statement that names no SM2 key",
+        ),
+        (Some(_), Err(_)) => c.add(&sm2_rel, "missing", "SM2 signature file is missing"),
+        (Some(fp), Ok(sig)) => match sm2_keys.get(fp) {
+            None => c.add(
+                &st_rel,
+                "signature",
+                format!("SM2 key {fp} is not in the bag"),
+            ),
+            Some(k) => {
+                if k.verify(&bytes, &sig).is_err() {
+                    c.add(
+                        &sm2_rel,
+                        "signature",
+                        format!("SM2 signature of seal {v} does not verify under {fp}"),
+                    );
+                }
+            }
+        },
     }
     if st.version != v {
         c.mismatch(

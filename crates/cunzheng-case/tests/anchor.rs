@@ -137,10 +137,11 @@ fn unreachable_tsa_leaves_a_pending_request_that_stamp_completes() {
     assert_eq!(st[0].status, "pending", "{st:?}");
     let report = verify::verify(case.layout().root(), &NoProgress).unwrap();
     assert!(report.intact, "{:#?}", report.discrepancies);
+    assert_eq!(report.anchors[0].status, "pending");
     assert!(
-        report.notes.iter().any(|n| n.contains("cunzheng stamp")),
+        report.anchors[0].detail.contains("cunzheng stamp"),
         "{:?}",
-        report.notes
+        report.anchors
     );
 
     // Still down: stays pending (the attempt is recorded).
@@ -200,5 +201,41 @@ fn a_rejected_response_is_kept_and_the_request_stays_pending() {
             .discrepancies
             .iter()
             .any(|d| d.path.ends_with("tsa-9.tsr") && d.kind == "anchor")
+    );
+}
+
+#[test]
+fn a_token_older_than_the_seal_says_the_examiner_clock_ran_ahead() {
+    if !have_openssl() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new(&dir.path().join("pki"));
+    let server = Responder::start(&pki, "tsa.cnf", 0);
+    let ahead = || {
+        let mut a = actor();
+        let later = jiff::ZonedDateTime::now().saturating_add(jiff::SignedDuration::from_hours(2));
+        a.clock = Box::new(cunzheng_case::env::FixedClock(later));
+        a
+    };
+    let input = dir.path().join("x.txt");
+    std::fs::write(&input, "x").unwrap();
+    let case = Case::create(&dir.path().join("case"), &NewCase::default(), &ahead()).unwrap();
+    case.add(&[input], &ahead(), &Limits::default(), &NoProgress)
+        .unwrap();
+    case.seal(&ahead()).unwrap().unwrap();
+    let tsa = Tsa {
+        url: server.url.clone(),
+        roots_pem: std::fs::read(pki.path("ca.pem")).unwrap(),
+        hash: ImprintHash::Sha256,
+    };
+    let st = anchor::request(case.layout(), &ahead(), 1, &[tsa], &Http::default()).unwrap();
+    assert_eq!(st[0].status, "granted");
+    let report = verify::verify(case.layout().root(), &NoProgress).unwrap();
+    assert!(report.intact, "{:#?}", report.discrepancies);
+    assert!(
+        report.notes.iter().any(|n| n.contains("clock was ahead")),
+        "{:?}",
+        report.notes
     );
 }

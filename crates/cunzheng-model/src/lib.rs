@@ -150,7 +150,8 @@ pub struct Skipped {
 /// One action on a case, as it stands in the custody log.
 ///
 /// The log is JSON lines. Each line is one event serialised in this field order, and its
-/// signature is the last field, so the signed bytes are the line with `,"sig":"…"` removed.
+/// signatures are the last fields, so the signed bytes are the line with `,"sig_sm2":"…"`
+/// (when present) and `,"sig":"…"` removed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustodyEvent {
     /// Position in the log, starting at 1.
@@ -165,6 +166,10 @@ pub struct CustodyEvent {
     pub actor: String,
     /// Fingerprint of the key that signed this event (see the seal crate).
     pub key: String,
+    /// Fingerprint of the examiner's SM2 key when the event is also SM2-signed (absent in
+    /// events made before SM2 signatures existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_sm2: Option<String>,
     /// What was done, e.g. `case.create`, `ingest`, `ingest.skip`, `seal`.
     pub action: String,
     /// Tool name and version, e.g. `cunzheng 0.1.0`.
@@ -180,6 +185,10 @@ pub struct CustodyEvent {
     /// Anything else worth recording, as JSON (object keys sorted).
     #[serde(default)]
     pub details: serde_json::Value,
-    /// Base64 Ed25519 signature over the line without this field.
+    /// Base64 DER SM2 signature (SM3, distid 1234567812345678) over the same bytes as `sig`:
+    /// the line without this field and `sig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig_sm2: Option<String>,
+    /// Base64 Ed25519 signature over the line without this field (and without `sig_sm2`).
     pub sig: String,
 }

@@ -7,6 +7,7 @@
 
 use crate::hash::sha256_hex;
 use crate::keys::{PublicKey, Signer};
+use crate::sm2key::{Sm2PublicKey, Sm2Signer};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use cunzheng_model::CustodyEvent;
@@ -15,13 +16,21 @@ use cunzheng_model::CustodyEvent;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 const SIG_FIELD: &str = ",\"sig\":\"";
+const SM2_FIELD: &str = ",\"sig_sm2\":\"";
 
 /// Fills `seq`, `prev` and `sig` of `event` to follow `prev_line` and returns the line to append
 /// (without newline).
-pub fn seal_event(
+pub fn seal_event(event: CustodyEvent, prev: Option<(u64, &str)>, signer: &dyn Signer) -> String {
+    seal_event_with(event, prev, signer, None)
+}
+
+/// [`seal_event`], also signed with the examiner's SM2 key when given (`key_sm2`, `sig_sm2`):
+/// both signatures cover the same bytes.
+pub fn seal_event_with(
     mut event: CustodyEvent,
     prev: Option<(u64, &str)>,
     signer: &dyn Signer,
+    sm2: Option<&Sm2Signer>,
 ) -> String {
     let (seq, prev_hash) = match prev {
         Some((seq, line)) => (seq + 1, sha256_hex(line.as_bytes())),
@@ -30,23 +39,35 @@ pub fn seal_event(
     event.seq = seq;
     event.prev = prev_hash;
     event.key = signer.public_key().fingerprint();
+    event.key_sm2 = sm2.map(|k| k.public_key().fingerprint());
+    event.sig_sm2 = None;
     event.sig = String::new();
     // Serialising a struct of strings, integers and a serde_json::Value cannot fail.
     let unsigned = serde_json::to_string(&event).unwrap_or_default();
-    let body = signed_part(&unsigned).unwrap_or(unsigned.clone());
+    let body = signed_part(&unsigned).map_or(unsigned.clone(), |(b, _)| b);
+    event.sig_sm2 = sm2.map(|k| B64.encode(k.sign(body.as_bytes())));
     event.sig = B64.encode(signer.sign(body.as_bytes()));
     serde_json::to_string(&event).unwrap_or_default()
 }
 
-/// The bytes that were signed: the line with its trailing `,"sig":"…"` removed.
-fn signed_part(line: &str) -> Option<String> {
+/// The bytes that were signed: the line with its trailing `,"sig_sm2":"…"` (if any) and
+/// `,"sig":"…"` removed; and the SM2 signature text when there is one.
+fn signed_part(line: &str) -> Option<(String, Option<&str>)> {
     let pos = line.rfind(SIG_FIELD)?;
     let tail = &line[pos + SIG_FIELD.len()..];
     let b64 = tail.strip_suffix("\"}")?;
     if b64.contains('"') {
         return None;
     }
-    Some(format!("{}}}", &line[..pos]))
+    let head = &line[..pos];
+    // JSON escapes quotes inside strings, so this literal can only be the field itself.
+    if let Some(p2) = head.rfind(SM2_FIELD)
+        && let Some(sm2) = head[p2 + SM2_FIELD.len()..].strip_suffix('"')
+        && !sm2.contains('"')
+    {
+        return Some((format!("{}}}", &head[..p2]), Some(sm2)));
+    }
+    Some((format!("{head}}}"), None))
 }
 
 /// One problem found in a custody log.
@@ -70,8 +91,19 @@ pub struct CheckedLog {
 }
 
 /// Reads and checks a whole custody log: JSON shape, sequence numbers, hash chain and every
-/// signature, with keys looked up by fingerprint.
+/// signature, with keys looked up by fingerprint. SM2-signed events are reported as having
+/// no SM2 key: use [`check_log_with`].
 pub fn check_log(bytes: &[u8], key_for: &dyn Fn(&str) -> Option<PublicKey>) -> CheckedLog {
+    check_log_with(bytes, key_for, &|_| None)
+}
+
+/// [`check_log`] with SM2 keys: an event that names an SM2 key must carry a valid SM2
+/// signature by it; an event without one (made before SM2 signatures) needs only Ed25519.
+pub fn check_log_with(
+    bytes: &[u8],
+    key_for: &dyn Fn(&str) -> Option<PublicKey>,
+    sm2_for: &dyn Fn(&str) -> Option<Sm2PublicKey>,
+) -> CheckedLog {
     let mut out = CheckedLog::default();
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -126,9 +158,25 @@ pub fn check_log(bytes: &[u8], key_for: &dyn Fn(&str) -> Option<PublicKey>) -> C
             (None, _, _) => problem("signature field is not the last field".into()),
             (_, Err(_), _) => problem("signature is not base64".into()),
             (_, _, None) => problem(format!("signing key {} is not in the bag", event.key)),
-            (Some(body), Ok(sig), Some(key)) => {
+            (Some((body, sm2)), Ok(sig), Some(key)) => {
                 if key.verify(body.as_bytes(), &sig).is_err() {
                     problem(format!("signature does not verify under {}", event.key));
+                }
+                match (&event.key_sm2, sm2) {
+                    (None, None) => {}
+                    (Some(fp), Some(s)) => match (sm2_for(fp), B64.decode(s)) {
+                        (None, _) => problem(format!("SM2 key {fp} is not in the bag")),
+                        (_, Err(_)) => problem("SM2 signature is not base64".into()),
+                        (Some(k), Ok(sig)) => {
+                            if k.verify(body.as_bytes(), &sig).is_err() {
+                                problem(format!("SM2 signature does not verify under {fp}"));
+                            }
+                        }
+                    },
+                    (Some(fp), None) => {
+                        problem(format!("names SM2 key {fp} but has no SM2 signature"))
+                    }
+                    (None, Some(_)) => problem("SM2 signature without key_sm2".into()),
                 }
             }
         }
@@ -150,12 +198,14 @@ mod tests {
             local_offset: "+08:00".into(),
             actor: "张警官".into(),
             key: String::new(),
+            key_sm2: None,
             action: action.into(),
             tool: "cunzheng test".into(),
             host: "lab".into(),
             inputs: vec![],
             outputs: vec![],
             details: serde_json::json!({"note": "引号\"与换行\n"}),
+            sig_sm2: None,
             sig: String::new(),
         }
     }
@@ -211,6 +261,56 @@ mod tests {
             bad.problems
                 .iter()
                 .any(|p| p.message.contains("incomplete"))
+        );
+    }
+
+    #[test]
+    fn sm2_signed_events_and_old_events_mix() {
+        use crate::sm2key::Sm2Signer;
+        let s = Ed25519Signer::dangerous_from_seed([7; 32]);
+        let sm2 = Sm2Signer::dangerous_from_bytes(&[9; 32]).expect("sm2");
+        let (pk, spk) = (s.public_key(), sm2.public_key());
+        let (fp, sfp) = (pk.fingerprint(), spk.fingerprint());
+        let keys = move |f: &str| (f == fp).then_some(pk);
+        let sm2_keys = move |f: &str| (f == sfp).then_some(spk);
+        // An old (Ed25519-only) line, then SM2-signed ones.
+        let mut lines = vec![seal_event(event("old"), None, &s)];
+        for i in 0..2 {
+            let prev = lines.last().map(|l| (lines.len() as u64, l.as_str()));
+            lines.push(seal_event_with(
+                event(&format!("n{i}")),
+                prev,
+                &s,
+                Some(&sm2),
+            ));
+        }
+        assert!(lines[1].contains("\"key_sm2\":\"sm2:") && lines[1].contains("\"sig_sm2\":\""));
+        let text = lines.join("\n") + "\n";
+        let ok = check_log_with(text.as_bytes(), &keys, &sm2_keys);
+        assert!(ok.problems.is_empty(), "{:?}", ok.problems);
+        // Without the SM2 key in the bag, the SM2 lines are named.
+        let no = check_log(text.as_bytes(), &keys);
+        assert_eq!(
+            no.problems.iter().map(|p| p.line).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        // Stripping the SM2 signature (keeping key_sm2) is caught even with a valid Ed25519 sig.
+        let v: serde_json::Value = serde_json::from_str(&lines[2]).expect("json");
+        let sm2_sig = v["sig_sm2"].as_str().expect("sig_sm2").to_owned();
+        let stripped = text.replace(&format!(",\"sig_sm2\":\"{sm2_sig}\""), "");
+        let bad = check_log_with(stripped.as_bytes(), &keys, &sm2_keys);
+        assert!(
+            bad.problems.iter().any(|p| p.line == 3),
+            "{:?}",
+            bad.problems
+        );
+        // A forged SM2 signature is named as such.
+        let forged = text.replace(&sm2_sig, &B64.encode(sm2.sign(b"other")));
+        let bad = check_log_with(forged.as_bytes(), &keys, &sm2_keys);
+        assert!(
+            bad.problems
+                .iter()
+                .any(|p| p.line == 3 && p.message.contains("SM2 signature does not verify"))
         );
     }
 }

@@ -36,6 +36,18 @@ pub enum KeyError {
         /// The key's fingerprint.
         fingerprint: String,
     },
+    /// The key file is encrypted and no passphrase was given.
+    #[error("{what} is encrypted: give its passphrase (CUNZHENG_KEY_PASSPHRASE or the prompt)")]
+    NeedPassphrase {
+        /// Which key.
+        what: String,
+    },
+    /// The passphrase does not decrypt the key file.
+    #[error("wrong passphrase for {what}")]
+    WrongPassphrase {
+        /// Which key.
+        what: String,
+    },
     /// A signature is not 64 bytes.
     #[error("signature is {len} bytes, Ed25519 signatures are 64")]
     BadSignatureLength {
@@ -78,6 +90,23 @@ impl Ed25519Signer {
         Self {
             key: SigningKey::from_bytes(&seed),
         }
+    }
+
+    /// From PKCS#8 DER.
+    pub fn from_pkcs8_der(der: &[u8], what: &str) -> Result<Self, KeyError> {
+        SigningKey::from_pkcs8_der(der)
+            .map(|key| Self { key })
+            .map_err(|_| KeyError::BadPem { what: what.into() })
+    }
+
+    /// PKCS#8 DER of the private key (to be encrypted by [`crate::keystore`]).
+    pub fn to_pkcs8_der(&self) -> Result<Vec<u8>, KeyError> {
+        self.key
+            .to_pkcs8_der()
+            .map(|d| d.as_bytes().to_vec())
+            .map_err(|_| KeyError::BadPem {
+                what: "Ed25519 key".into(),
+            })
     }
 
     /// Reads the key at `path`, or makes one there (mode 0600) when the file does not exist.

@@ -6,6 +6,8 @@
 use std::fmt::Write as _;
 
 const HEADER: &str = "cunzheng seal statement v1";
+/// v2 = v1 plus `key-sm2:` after `key:`, for seals also signed with SM2 (`statement.sm2.sig`).
+const HEADER_V2: &str = "cunzheng seal statement v2";
 
 /// What one seal version asserts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,8 @@ pub struct SealStatement {
     pub examiner: String,
     /// Fingerprint of the signing key.
     pub key: String,
+    /// Fingerprint of the examiner's SM2 key, when the seal is also SM2-signed (v2).
+    pub key_sm2: Option<String>,
     /// Tool name and version.
     pub tool: String,
     /// BagIt Payload-Oxum of the payload sealed.
@@ -71,7 +75,7 @@ const KEYS: [&str; 15] = [
 ];
 
 impl SealStatement {
-    /// The text that is signed.
+    /// The text that is signed: v1, or v2 when there is an SM2 key.
     pub fn to_text(&self) -> String {
         let one_line = |s: &str| s.replace(['\r', '\n'], " ");
         let values = [
@@ -93,9 +97,21 @@ impl SealStatement {
                 .clone()
                 .unwrap_or_else(|| "none".into()),
         ];
-        let mut out = format!("{HEADER}\n");
+        let mut out = format!(
+            "{}\n",
+            if self.key_sm2.is_some() {
+                HEADER_V2
+            } else {
+                HEADER
+            }
+        );
         for (k, v) in KEYS.iter().zip(values) {
             let _ = writeln!(out, "{k}: {v}");
+            if *k == "key"
+                && let Some(sm2) = &self.key_sm2
+            {
+                let _ = writeln!(out, "key-sm2: {}", sm2.replace(['\r', '\n'], " "));
+            }
         }
         out
     }
@@ -116,35 +132,53 @@ impl SealStatement {
             ));
         }
         let mut lines = text.lines();
-        if lines.next() != Some(HEADER) {
-            return Err(err(1, "missing header `cunzheng seal statement v1`"));
-        }
+        let v2 = match lines.next() {
+            Some(HEADER) => false,
+            Some(HEADER_V2) => true,
+            _ => {
+                return Err(err(
+                    1,
+                    "missing header `cunzheng seal statement v1` (or v2)",
+                ));
+            }
+        };
         let mut values: Vec<String> = Vec::with_capacity(KEYS.len());
-        for (i, key) in KEYS.iter().enumerate() {
-            let n = i + 2;
+        let mut key_sm2 = None;
+        let mut n = 1;
+        let mut next_kv = |key: &str| {
+            n += 1;
             let line = lines.next().ok_or_else(|| err(n, "statement ends early"))?;
             let (k, v) = line
                 .split_once(": ")
                 .ok_or_else(|| err(n, "expected `key: value`"))?;
-            if k != *key {
+            if k != key {
                 return Err(err(n, &format!("expected key `{key}`, found `{k}`")));
             }
-            values.push(v.to_owned());
+            Ok(v.to_owned())
+        };
+        for key in KEYS {
+            values.push(next_kv(key)?);
+            if v2 && key == "key" {
+                key_sm2 = Some(next_kv("key-sm2")?);
+            }
         }
         if lines.next().is_some() {
-            return Err(err(KEYS.len() + 2, "unexpected text after the statement"));
+            return Err(err(n + 1, "unexpected text after the statement"));
         }
+        // Line numbers of values after `key-sm2` are one further down in v2.
+        let shift = usize::from(v2);
+        let line_of = |i: usize| if i > 5 { i + 2 + shift } else { i + 2 };
         let num = |i: usize| {
             values[i]
                 .parse::<u64>()
-                .map_err(|_| err(i + 2, "not a number"))
+                .map_err(|_| err(line_of(i), "not a number"))
         };
         let hex64 = |i: usize| {
             let v = &values[i];
             if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
                 Ok(v.clone())
             } else {
-                Err(err(i + 2, "not a 256-bit hex value"))
+                Err(err(line_of(i), "not a 256-bit hex value"))
             }
         };
         Ok(Self {
@@ -154,6 +188,7 @@ impl SealStatement {
             local_offset: values[3].clone(),
             examiner: values[4].clone(),
             key: values[5].clone(),
+            key_sm2,
             tool: values[6].clone(),
             payload_oxum: values[7].clone(),
             tree_size: num(8)?,
@@ -184,6 +219,7 @@ mod tests {
             local_offset: "+08:00".into(),
             examiner: "李律师".into(),
             key: "ed25519:00".into(),
+            key_sm2: None,
             tool: "cunzheng 0.1.0".into(),
             payload_oxum: "100.3".into(),
             tree_size: 3,
@@ -211,6 +247,24 @@ mod tests {
             11
         );
         assert!(SealStatement::parse(b"").is_err());
+
+        // v2 carries the SM2 key after `key:`; line numbers after it shift by one.
+        let v2 = SealStatement {
+            key_sm2: Some("sm2:ab".into()),
+            ..s.clone()
+        };
+        let text = v2.to_text();
+        assert!(text.starts_with("cunzheng seal statement v2\n"));
+        assert!(text.contains("key: ed25519:00\nkey-sm2: sm2:ab\ntool:"));
+        assert_eq!(SealStatement::parse(text.as_bytes()).expect("v2"), v2);
+        let bad = text.replace(&"a".repeat(64), "xyz");
+        assert_eq!(
+            SealStatement::parse(bad.as_bytes()).expect_err("root").line,
+            12
+        );
+        // A v1 header with a key-sm2 line, or v2 without one, is refused.
+        assert!(SealStatement::parse(text.replacen("v2", "v1", 1).as_bytes()).is_err());
+        assert!(SealStatement::parse(s.to_text().replacen("v1", "v2", 1).as_bytes()).is_err());
     }
 
     #[test]
@@ -223,6 +277,7 @@ mod tests {
             local_offset: "+00:00".into(),
             examiner: "e".into(),
             key: "k".into(),
+            key_sm2: None,
             tool: "cunzheng".into(),
             payload_oxum: "0.0".into(),
             tree_size: 0,

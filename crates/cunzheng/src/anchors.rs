@@ -81,6 +81,14 @@ fn read_roots(paths: &[PathBuf]) -> Result<Vec<u8>> {
     Ok(pem)
 }
 
+/// `verify --tsa-ca`: the PEM roots given, if any.
+pub fn roots_option(paths: &[PathBuf]) -> Result<Option<Vec<u8>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    read_roots(paths).map(Some)
+}
+
 /// The TSAs to ask: the flags' when given, else the config file's (unless --no-tsa).
 pub fn tsas(flags: &TsaFlags) -> Result<Vec<Tsa>> {
     if !flags.urls.is_empty() {

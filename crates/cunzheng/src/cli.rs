@@ -10,7 +10,6 @@ use cunzheng_case::ingest::{Acquisition, Limits};
 use cunzheng_case::seal::SealOutcome;
 use cunzheng_case::verify::VerifyReport;
 use cunzheng_case::{Case, NewCase};
-use cunzheng_seal::keys::{Ed25519Signer, Signer};
 use cunzheng_seal::proof::InclusionProof;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -97,6 +96,10 @@ enum Command {
     Verify {
         /// The case folder.
         case_dir: PathBuf,
+        /// Check every RFC 3161 token against these trust roots (PEM, obtained outside the
+        /// case; repeatable) instead of the roots stored beside each token.
+        #[arg(long = "tsa-ca", value_name = "PEM")]
+        tsa_ca: Vec<PathBuf>,
     },
     /// Write a Merkle inclusion proof for one sealed file.
     Prove {
@@ -122,8 +125,12 @@ enum Command {
         /// The case folder.
         case_dir: PathBuf,
     },
-    /// Show the examiner's signing key (made on first use).
-    Key,
+    /// The examiner's keys (Ed25519 and SM2): show (default), generate, import, export.
+    /// Private keys are encrypted with a passphrase (CUNZHENG_KEY_PASSPHRASE or a prompt).
+    Key {
+        #[command(subcommand)]
+        cmd: Option<crate::keys::KeyCommand>,
+    },
     /// Parse one chat export or database and print its messages (JSON lines with --json).
     Parse {
         /// The file.
@@ -264,7 +271,7 @@ pub fn run(args: Args) -> Result<u8> {
             let c = open(&case_dir)?;
             crate::anchors::stamp(json, &c, &actor)
         }
-        Command::Verify { case_dir } => verify(json, &case_dir, &bar),
+        Command::Verify { case_dir, tsa_ca } => verify(json, &case_dir, &tsa_ca, &bar),
         Command::Prove {
             case_dir,
             file,
@@ -316,49 +323,8 @@ pub fn run(args: Args) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Classify => crate::classify::run(json),
-        Command::Key => {
-            let (signer, path) = load_key()?;
-            let pk = signer.public_key();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"fingerprint": pk.fingerprint(), "path": path, "public_key_pem": pk.to_pem()})
-                );
-            } else {
-                println!(
-                    "fingerprint: {}\nprivate key: {}\n{}",
-                    pk.fingerprint(),
-                    path.display(),
-                    pk.to_pem()
-                );
-            }
-            Ok(EXIT_OK)
-        }
+        Command::Key { cmd } => crate::keys::run(json, cmd),
     }
-}
-
-fn key_path() -> Result<PathBuf> {
-    Ok(crate::anchors::home()?
-        .join("keys")
-        .join("examiner-ed25519.pem"))
-}
-
-fn load_key() -> Result<(Ed25519Signer, PathBuf)> {
-    let path = key_path()?;
-    let (signer, made) = Ed25519Signer::load_or_create(&path).with_context(|| {
-        format!(
-            "cannot read or create the examiner's signing key at {}",
-            path.display()
-        )
-    })?;
-    if made {
-        eprintln!(
-            "cunzheng: made a new signing key {} at {} (keep it private and backed up)",
-            signer.public_key().fingerprint(),
-            path.display()
-        );
-    }
-    Ok((signer, path))
 }
 
 fn actor(who: &WhoFlags) -> Result<Actor> {
@@ -369,8 +335,9 @@ fn actor(who: &WhoFlags) -> Result<Actor> {
         .or_else(|| std::env::var("USER").ok())
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "examiner".into());
-    let (signer, _) = load_key()?;
-    Ok(Actor::new(name, Box::new(signer)))
+    let (signer, _) = crate::keys::ed25519()?;
+    let (sm2, _) = crate::keys::sm2()?;
+    Ok(Actor::new(name, Box::new(signer)).with_sm2(sm2))
 }
 
 fn create(dir: &Path, flags: &CaseFlags, actor: &Actor) -> Result<Case> {
@@ -538,8 +505,11 @@ fn print_acquisition(json: bool, a: &Acquisition, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(json: bool, dir: &Path, bar: &Bar) -> Result<u8> {
-    let report = match cunzheng_case::verify::verify(dir, bar) {
+fn verify(json: bool, dir: &Path, tsa_ca: &[PathBuf], bar: &Bar) -> Result<u8> {
+    let opts = cunzheng_case::verify::Options {
+        tsa_roots_pem: crate::anchors::roots_option(tsa_ca)?,
+    };
+    let report = match cunzheng_case::verify::verify_with(dir, bar, &opts) {
         Ok(r) => r,
         Err(e @ CaseError::NotACase { .. }) => {
             if json {

@@ -9,6 +9,7 @@ mod classify;
 mod cli;
 mod deriver;
 mod jsonl;
+mod keys;
 mod log_cmd;
 mod parse_out;
 mod progress;

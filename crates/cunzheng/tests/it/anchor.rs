@@ -65,8 +65,60 @@ fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
     assert!(text.contains("granted"), "{text}");
     bagit_valid(&case);
 
+    // Roots obtained outside the case: the right one confirms, another one is named.
+    let out = env.run(&[
+        "--json",
+        "verify",
+        case.to_str().unwrap(),
+        "--tsa-ca",
+        ca.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert!(
+        v["anchors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a root given to verify")
+    );
+    let other = pki.path("other-ca.pem");
+    let out = env.run(&[
+        "--json",
+        "verify",
+        case.to_str().unwrap(),
+        "--tsa-ca",
+        other.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["anchors"][0]["status"], "invalid");
+    assert!(
+        v["discrepancies"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("signature of certificate"),
+        "{v}"
+    );
+
     let dir = case.join("cunzheng/seals/0001/anchors");
     let root = report["merkle_root"].as_str().expect("root");
+
+    // Any byte of any anchor file matters, and verify names the file.
+    for f in ["tsa-1.json", "tsa-1.tsq", "tsa-1.tsr", "tsa-1.roots.pem"] {
+        let copy = env.path(&format!("tamper-{f}"));
+        copy_case(&case, &copy);
+        let p = copy.join("cunzheng/seals/0001/anchors").join(f);
+        let mut b = std::fs::read(&p).expect("read");
+        let mid = b.len() / 2;
+        b[mid] ^= 0x01;
+        std::fs::write(&p, b).expect("write");
+        let (code, report) = verify_json(&env, &copy);
+        assert_eq!(code, 1, "{f}: {report:#}");
+        assert!(
+            named_paths(&report).iter().any(|n| n.ends_with(f)),
+            "{f}: {report:#}"
+        );
+    }
     let o = openssl(
         &dir,
         &[
@@ -150,4 +202,47 @@ fn config_file_tsa_then_offline_mode_and_stamp() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["anchors"][1]["status"], "granted", "{report}");
     assert_eq!(report["anchors"][1]["token"]["hash"], "sm3");
+}
+
+#[test]
+fn killing_an_anchor_change_is_reported_and_stamp_finishes_it() {
+    if !have_openssl() {
+        return;
+    }
+    for point in ["anchor-after-journal", "anchor-after-files"] {
+        let env = Env::new();
+        let pki = Pki::new(&env.path("pki"));
+        let server = Responder::start(&pki, "tsa.cnf", 0);
+        let case = env.path("case");
+        let c = case.to_str().unwrap();
+        assert_ok(&env.run(&["preserve", chat(&env).to_str().unwrap(), "--out", c]));
+        let ca = pki.path("ca.pem");
+        super::crash::kill_at(
+            &env,
+            &[
+                "seal",
+                c,
+                "--tsa",
+                &server.url,
+                "--tsa-ca",
+                ca.to_str().unwrap(),
+            ],
+            point,
+        );
+        let (code, report) = verify_json(&env, &case);
+        assert_eq!(code, 1, "{point}: {report:#}");
+        assert!(
+            report["discrepancies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["kind"] == "interrupted"),
+            "{point}: {report:#}"
+        );
+        assert_ok(&env.run(&["stamp", c]));
+        let (code, report) = verify_json(&env, &case);
+        assert_eq!(code, 0, "{point}: {report:#}");
+        assert_eq!(report["anchors"][0]["status"], "granted", "{point}");
+        bagit_valid(&case);
+    }
 }

@@ -33,6 +33,10 @@ impl Env {
         c.args(args)
             .env("CUNZHENG_HOME", self.path("home"))
             .env("CUNZHENG_EXAMINER", "测试员")
+            // Unencrypted test keys: a PBKDF2 of 600k rounds per key per run would cost minutes
+            // over the suite. The encrypted path has its own tests (it/keys.rs).
+            .env("CUNZHENG_KEY_UNENCRYPTED", "1")
+            .env_remove("CUNZHENG_KEY_PASSPHRASE")
             .env_remove("CUNZHENG_FAULT_POINT");
         c
     }

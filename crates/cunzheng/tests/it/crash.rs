@@ -3,7 +3,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 /// Runs `cunzheng ARGS` until it reaches fault point `point`, then SIGKILLs it.
-fn kill_at(env: &Env, args: &[&str], point: &str) {
+pub(super) fn kill_at(env: &Env, args: &[&str], point: &str) {
     let mut child = env
         .cmd(args)
         .env("CUNZHENG_FAULT_POINT", point)

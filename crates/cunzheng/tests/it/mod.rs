@@ -11,6 +11,8 @@ mod classify;
 pub mod common;
 /// Crash safety: SIGKILL at named points of `add` and `seal`.
 mod crash;
+/// Examiner keys: SM2 beside Ed25519, encryption at rest, import and export.
+mod keys;
 /// `parse`: records as JSON lines, the report, format detection.
 mod parse;
 /// Preserve, verify, standard tools, seal versions, determinism.

@@ -35,12 +35,14 @@ fn preserve_then_verify_with_cunzheng_and_standard_tools() {
     }
     // openssl checks the seal signature with the public key in the bag.
     if have("openssl", &["version"]) {
-        let key = std::fs::read_dir(case.join("cunzheng/keys"))
-            .expect("keys")
-            .flatten()
-            .next()
-            .expect("a key")
-            .path();
+        // The Ed25519 key named by the statement (the SM2 key lies beside it).
+        let st = std::fs::read_to_string(case.join("cunzheng/seals/0001/statement.txt"))
+            .expect("statement");
+        let hex = st
+            .lines()
+            .find_map(|l| l.strip_prefix("key: ed25519:"))
+            .expect("key line");
+        let key = case.join(format!("cunzheng/keys/{hex}.pem"));
         let out = Command::new("openssl")
             .args(["pkeyutl", "-verify", "-pubin", "-rawin", "-inkey"])
             .arg(&key)
