@@ -1,0 +1,22 @@
+//! Analysis of parsed messages.
+//!
+//! # Brief overview
+//!
+//! * [`entity::extract`] finds entities in one text (phones, bank cards, resident IDs, amounts,
+//!   URLs and domains, IPs, e-mail, QQ / WeChat / Alipay accounts, crypto addresses), each
+//!   checked by a validator ([`entity::validate`]); [`Decimal`] keeps amounts exact.
+//! * [`bin_table`] names a card's issuing bank from a shipped, sourced BIN table.
+//!
+//! ```
+//! use cunzheng_analyze::entity::{extract, Kind};
+//! let found = extract("请转5w到工行卡6222020200112233445，联系微信 abc_12345");
+//! assert!(found.iter().any(|e| e.kind == Kind::Amount && e.value == "50000.00"));
+//! assert!(found.iter().any(|e| e.kind == Kind::Wechat && e.value == "abc_12345"));
+//! ```
+#![deny(missing_docs)]
+
+pub mod bin_table;
+pub mod decimal;
+pub mod entity;
+
+pub use decimal::Decimal;
