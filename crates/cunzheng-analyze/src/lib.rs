@@ -6,6 +6,9 @@
 //!   URLs and domains, IPs, e-mail, QQ / WeChat / Alipay accounts, crypto addresses), each
 //!   checked by a validator ([`entity::validate`]); [`Decimal`] keeps amounts exact.
 //! * [`bin_table`] names a card's issuing bank from a shipped, sourced BIN table.
+//! * [`money::trail`] follows transfers and red packets per counterparty and account and
+//!   sums the owner's loss.
+//! * [`messages::read_jsonl`] reads parsed messages back from JSON lines.
 //!
 //! ```
 //! use cunzheng_analyze::entity::{extract, Kind};
@@ -18,5 +21,7 @@
 pub mod bin_table;
 pub mod decimal;
 pub mod entity;
+pub mod messages;
+pub mod money;
 
 pub use decimal::Decimal;
