@@ -8,6 +8,10 @@
 //! * [`bin_table`] names a card's issuing bank from a shipped, sourced BIN table.
 //! * [`money::trail`] follows transfers and red packets per counterparty and account and
 //!   sums the owner's loss.
+//! * [`timeline`] checks times against each other and the acquisition (clock skew, ids out of
+//!   order, gaps, recalled and recovered messages, sources that disagree).
+//! * [`scan::run`] does all of it over a case's messages and writes `findings.json` and
+//!   `entities.jsonl` (byte-identical for the same inputs).
 //! * [`messages::read_jsonl`] reads parsed messages back from JSON lines.
 //!
 //! ```
@@ -23,5 +27,7 @@ pub mod decimal;
 pub mod entity;
 pub mod messages;
 pub mod money;
+pub mod scan;
+pub mod timeline;
 
 pub use decimal::Decimal;

@@ -126,6 +126,24 @@ enum Command {
     },
     /// List the chat formats cunzheng reads.
     Formats,
+    /// Analyse a case's parsed messages: entities (phones, cards, accounts, addresses,
+    /// amounts), money trail and timeline checks. The findings are staged as derived files and
+    /// sealed by the next `seal`.
+    Scan {
+        /// The case folder.
+        case_dir: PathBuf,
+        #[command(flatten)]
+        scan: ScanFlags,
+        #[command(flatten)]
+        who: WhoFlags,
+    },
+    /// List identifiers (phones, bank cards, accounts, crypto addresses, URLs, QQ/WeChat IDs)
+    /// shared by two or more cases (串并案), with where each appears.
+    Link {
+        /// The case folders.
+        #[arg(required = true, num_args = 2..)]
+        case_dirs: Vec<PathBuf>,
+    },
     /// Recover deleted rows from a SQLite database (read-only; with --json one object per row).
     Recover {
         /// The database file.
@@ -177,6 +195,17 @@ struct ParseFlags {
 }
 
 #[derive(clap::Args, Debug)]
+struct ScanFlags {
+    /// Names or accounts of the device owner (the victim), for transfers whose direction the
+    /// source does not give (repeatable).
+    #[arg(long = "victim")]
+    victim: Vec<String>,
+    /// A silence longer than this many days inside a conversation is reported as a gap.
+    #[arg(long, default_value_t = 7)]
+    gap_days: u32,
+}
+
+#[derive(clap::Args, Debug)]
 struct WhoFlags {
     /// The examiner's name for the custody log (default: $CUNZHENG_EXAMINER, else $USER).
     #[arg(long)]
@@ -198,7 +227,25 @@ pub fn run(args: Args) -> Result<u8> {
             let actor = actor(&who)?;
             let c = create(&out, &case, &actor)?;
             let acq = add(&c, &paths, &actor, &bar, &parse)?;
+            // The findings are sealed with the first seal.
+            let scanned =
+                if parse.no_parse {
+                    None
+                } else {
+                    let opts = crate::analyze::ScanOptions {
+                        owner: parse.owner.clone(),
+                        gap_days: None,
+                    };
+                    Some(crate::analyze::scan_case(&c, &actor, &opts, &bar).context(
+                        "analysing the parsed messages; nothing was sealed from this run",
+                    )?)
+                };
             let sealed = seal(&c, &actor)?;
+            if let Some(s) = &scanned
+                && !json
+            {
+                crate::analyze::print_scan(false, s)?;
+            }
             report_preserved(json, &c, Some(&acq), sealed.as_ref())
         }
         Command::Case(CaseCommand::New {
@@ -279,6 +326,22 @@ pub fn run(args: Args) -> Result<u8> {
         Command::Recover { db, wal, journal } => {
             recover(json, &db, wal.as_deref(), journal.as_deref())
         }
+        Command::Scan {
+            case_dir,
+            scan,
+            who,
+        } => {
+            let actor = actor(&who)?;
+            let c = open(&case_dir)?;
+            let opts = crate::analyze::ScanOptions {
+                owner: scan.victim,
+                gap_days: Some(scan.gap_days),
+            };
+            let s = crate::analyze::scan_case(&c, &actor, &opts, &bar)?;
+            crate::analyze::print_scan(json, &s)?;
+            Ok(EXIT_OK)
+        }
+        Command::Link { case_dirs } => crate::analyze::link(json, &case_dirs, &bar),
         Command::Formats => {
             formats(json);
             Ok(EXIT_OK)

@@ -3,6 +3,7 @@
 //! Exit codes: 0 done / intact; 1 verification found discrepancies; 2 error (including "not a
 //! case"); 3 preserved, but some inputs could not be read (each is listed and in the custody log).
 
+mod analyze;
 mod cli;
 mod deriver;
 mod jsonl;
