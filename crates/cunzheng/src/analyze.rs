@@ -138,7 +138,7 @@ pub fn scan_case(c: &Case, actor: &Actor, opts: &ScanOptions, bar: &Bar) -> Resu
 }
 
 /// Prints a scan for people or machines.
-pub fn print_scan(json: bool, s: &Scanned) -> Result<()> {
+pub fn print_scan(json: bool, s: &Scanned, sealed_now: bool) -> Result<()> {
     let f = &s.output.findings;
     if json {
         let v = serde_json::json!({
@@ -232,7 +232,9 @@ pub fn print_scan(json: bool, s: &Scanned) -> Result<()> {
             println!("  ! {}", t.message);
         }
     }
-    if s.staged.is_empty() {
+    if sealed_now {
+        println!("findings sealed as {}/", s.dir);
+    } else if s.staged.is_empty() {
         println!("findings already in the case: {}/", s.dir);
     } else {
         println!(

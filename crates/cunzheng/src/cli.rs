@@ -244,7 +244,7 @@ pub fn run(args: Args) -> Result<u8> {
             if let Some(s) = &scanned
                 && !json
             {
-                crate::analyze::print_scan(false, s)?;
+                crate::analyze::print_scan(false, s, sealed.is_some())?;
             }
             report_preserved(json, &c, Some(&acq), sealed.as_ref())
         }
@@ -338,7 +338,7 @@ pub fn run(args: Args) -> Result<u8> {
                 gap_days: Some(scan.gap_days),
             };
             let s = crate::analyze::scan_case(&c, &actor, &opts, &bar)?;
-            crate::analyze::print_scan(json, &s)?;
+            crate::analyze::print_scan(json, &s, false)?;
             Ok(EXIT_OK)
         }
         Command::Link { case_dirs } => crate::analyze::link(json, &case_dirs, &bar),

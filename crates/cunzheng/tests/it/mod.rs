@@ -1,5 +1,7 @@
 //! Topics.
 
+/// `scan` and `link`: findings sealed in the case, determinism, identifiers shared by cases.
+mod analyze;
 /// Bad inputs: missing paths, unreadable files, corrupt and hostile zips, full disks.
 mod bad_input;
 /// Helpers: temp folders, running the binary, fixtures.
