@@ -2,10 +2,11 @@
 //! rather than from one original, staged and sealed like per-original derived files.
 //!
 //! The case crate does not analyse anything: it tells the caller which message files and
-//! exhibits the case holds (sealed or staged), and stages the files the caller computed. A
-//! case-level file lives in a folder named by a digest of its inputs
-//! (`data/derived/analysis/<digest>/…`), so the same inputs give the same path and bytes and an
-//! earlier seal's files are never replaced: new inputs give a new folder in the next seal.
+//! exhibits the case holds (sealed or staged), and stages the files the caller computed. The
+//! files of one run live in a folder named by a digest of their own bytes
+//! (`data/derived/analysis/<digest>/…`): the same result always has the same path (whatever
+//! the case folder or acquisition time), and an earlier seal's files are never replaced, since a
+//! different result gets a different folder.
 
 use crate::bag::{self, RecordLine};
 use crate::derive::DerivedRecord;
@@ -154,10 +155,17 @@ pub fn read_message_file(layout: &Layout, f: &MessageFile) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The folder for analysis files computed from `inputs` (any strings naming the inputs, the
-/// tool version and the settings): `data/derived/analysis/<first 16 hex of their SHA-256>`.
-pub fn analysis_dir(inputs: &[String]) -> String {
-    let digest = sha256_hex(inputs.join("\n").as_bytes());
+/// The folder for one run's files (name, bytes): `data/derived/analysis/<first 16 hex of the
+/// SHA-256 over each name, a newline, the file's SHA-256 and a newline, in the order given>`.
+pub fn analysis_dir(files: &[(&str, &[u8])]) -> String {
+    let mut text = String::new();
+    for (name, bytes) in files {
+        text.push_str(name);
+        text.push('\n');
+        text.push_str(&sha256_hex(bytes));
+        text.push('\n');
+    }
+    let digest = sha256_hex(text.as_bytes());
     format!("{ANALYSIS_DIR}/{}", &digest[..16])
 }
 

@@ -86,25 +86,11 @@ pub fn scan_case(c: &Case, actor: &Actor, opts: &ScanOptions, bar: &Bar) -> Resu
         gap_seconds: i64::from(opts.gap_days.unwrap_or(7)) * 86_400,
         ..Settings::default()
     };
-    // The folder is named by everything the output depends on.
-    let mut key = vec![
-        input.tool.clone(),
-        scan::FORMAT.to_owned(),
-        serde_json::to_string(&input.settings).unwrap_or_default(),
-        format!("owner={}", input.owner.join("\u{1f}")),
-    ];
-    key.extend(input.files.iter().map(|(p, h)| format!("{p} {h}")));
-    key.extend(input.exhibits.iter().map(|e| {
-        format!(
-            "exhibit {} {} {} {}",
-            e.number,
-            e.sha256,
-            e.modified_utc.as_deref().unwrap_or("-"),
-            e.acquired_utc.as_deref().unwrap_or("-")
-        )
-    }));
-    let dir = analysis::analysis_dir(&key);
     let output = scan::run(&input);
+    let dir = analysis::analysis_dir(&[
+        ("findings.json", &output.findings_json),
+        ("entities.jsonl", &output.entities_jsonl),
+    ]);
     let files = vec![
         (format!("{dir}/findings.json"), output.findings_json.clone()),
         (
