@@ -31,3 +31,14 @@ pub mod scan;
 pub mod timeline;
 
 pub use decimal::Decimal;
+
+/// Not part of the API: entry points for fuzzing (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod internal {
+    pub mod fuzzing {
+        pub use crate::fuzzing::*;
+    }
+}
+#[cfg(feature = "fuzzing")]
+mod fuzzing;

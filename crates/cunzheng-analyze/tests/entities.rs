@@ -277,7 +277,12 @@ fn score(cases: &[Case]) -> (BTreeMap<String, Counts>, Vec<String>) {
     let mut per: BTreeMap<String, Counts> = BTreeMap::new();
     let mut errors = Vec::new();
     for c in cases {
-        let mut predicted: Vec<String> = extract(&c.text)
+        let found = extract(&c.text);
+        // Every span holds exactly the text reported.
+        for e in &found {
+            assert_eq!(c.text.get(e.start..e.end), Some(e.text.as_str()), "{e:?}");
+        }
+        let mut predicted: Vec<String> = found
             .into_iter()
             .map(|e| format!("{}:{}", e.kind.name(), e.value))
             .collect();
