@@ -11,13 +11,13 @@ const SEP: &str = r"(?:号码|账号|帐号|号|群号|群|空间|id|ID)?\s*(?:[
 
 static QQ: LazyLock<Regex> = LazyLock::new(|| {
     super::re(&format!(
-        r"(?i)(?P<cue>qq|扣扣|企鹅|q群){SEP}(?P<id>[1-9]\d{{4,10}})"
+        r"(?i)(?P<cue>qq|扣扣|企鹅|q群){SEP}(?P<id>[1-9][0-9]{{4,10}})"
     ))
 });
 
 static WECHAT: LazyLock<Regex> = LazyLock::new(|| {
     super::re(&format!(
-        r"(?i)(?P<cue>微信|weixin|wechat|vx|wx|v信|威信|薇信|徽信|加v){SEP}(?P<id>wxid_[a-z0-9]{{4,30}}|[A-Za-z][-_A-Za-z0-9]{{5,19}}|1[3-9]\d{{9}}|[1-9]\d{{4,10}})"
+        r"(?i)(?P<cue>微信|weixin|wechat|vx|wx|v信|威信|薇信|徽信|加v){SEP}(?P<id>wxid_[a-z0-9]{{4,30}}|[A-Za-z][-_A-Za-z0-9]{{5,19}}|1[3-9][0-9]{{9}}|[1-9][0-9]{{4,10}})"
     ))
 });
 
@@ -25,28 +25,27 @@ static WXID: LazyLock<Regex> = LazyLock::new(|| super::re(r"wxid_[a-z0-9]{4,30}"
 
 static ALIPAY: LazyLock<Regex> = LazyLock::new(|| {
     super::re(&format!(
-        r"(?P<cue>支付宝){SEP}(?P<id>1[3-9]\d{{9}}|[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9.\-]+\.[A-Za-z]{{2,24}})"
+        r"(?P<cue>支付宝){SEP}(?P<id>1[3-9][0-9]{{9}}|[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9.\-]+\.[A-Za-z]{{2,24}})"
     ))
 });
 
-pub(super) fn context_accounts(text: &str, out: &mut Vec<Entity>) {
-    let lower_has = |needles: &[&str]| {
-        let t = text.as_bytes();
-        needles.iter().any(|n| {
-            let n = n.as_bytes();
-            t.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
-        })
-    };
-    if lower_has(&["qq", "扣扣", "企鹅", "q群"]) {
+/// `qq`, `wechat`, `alipay`: whether the text holds a cue of each (found by the caller in one
+/// pass), so the regexes run only where they can match.
+pub(super) fn context_accounts(
+    text: &str,
+    qq: bool,
+    wechat: bool,
+    alipay: bool,
+    out: &mut Vec<Entity>,
+) {
+    if qq {
         for c in QQ.captures_iter(text) {
             if let Some(e) = one(text, &c, Kind::Qq) {
                 out.push(e);
             }
         }
     }
-    if lower_has(&[
-        "微信", "weixin", "wechat", "vx", "wx", "v信", "威信", "薇信", "徽信", "加v",
-    ]) {
+    if wechat {
         for c in WECHAT.captures_iter(text) {
             if let Some(e) = one(text, &c, Kind::Wechat) {
                 out.push(e);
@@ -76,7 +75,7 @@ pub(super) fn context_accounts(text: &str, out: &mut Vec<Entity>) {
             out.push(e);
         }
     }
-    if text.contains("支付宝") {
+    if alipay {
         for c in ALIPAY.captures_iter(text) {
             if let Some(e) = one(text, &c, Kind::Alipay) {
                 out.push(e);

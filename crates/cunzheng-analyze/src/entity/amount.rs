@@ -12,7 +12,7 @@ static ARABIC: LazyLock<Regex> = LazyLock::new(|| {
     super::re(
         r"(?x)
         (?P<pre>US\$|HK\$|[¥￥$€£]|RMB|CNY|USDT|USD|GBP|EUR|HKD|人民币)?\x20?
-        (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)
+        (?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)
         \x20?(?P<mul>万亿|万|千|百|亿|[wWkK])?
         (?P<approx>多|余)?
         \x20?(?P<suf>块钱|元|块|圆|人民币|美元|美金|港币|港元|USDT|usdt|RMB|rmb|CNY|USD|U)?",
@@ -64,6 +64,9 @@ pub(crate) const MONEY_CUES: [&str; 36] = [
     "债",
     "赔",
 ];
+
+static MONEY_CUE_SEARCH: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| aho_corasick::AhoCorasick::new(MONEY_CUES).expect("constant patterns"));
 
 /// Money words right after a bare `300万`.
 const MONEY_AFTER: [&str; 10] = [
@@ -126,8 +129,7 @@ fn money_cue_before(text: &str, start: usize) -> bool {
         }
         from = i;
     }
-    let window = &head[from..];
-    MONEY_CUES.iter().any(|c| window.contains(c))
+    MONEY_CUE_SEARCH.is_match(&head[from..])
 }
 
 fn arabic(text: &str, c: &Captures) -> Option<Entity> {

@@ -15,7 +15,8 @@ fn isolated(text: &str, s: usize, e: usize) -> bool {
         && !matches!(char_at(text, e), Some(c) if c.is_ascii_alphanumeric())
 }
 
-pub(super) fn addresses(text: &str, out: &mut Vec<Entity>) {
+/// `bech32` / `eth`: whether the text holds `bc1` / `0x` (so those searches can be skipped).
+pub(super) fn addresses(text: &str, bech32: bool, eth_hint: bool, out: &mut Vec<Entity>) {
     for m in BASE58.find_iter(text) {
         if !isolated(text, m.start(), m.end()) {
             continue;
@@ -43,7 +44,7 @@ pub(super) fn addresses(text: &str, out: &mut Vec<Entity>) {
             ));
         }
     }
-    if text.len() >= 14 {
+    if bech32 {
         for m in BECH32.find_iter(text) {
             if !isolated(text, m.start(), m.end()) {
                 continue;
@@ -60,6 +61,9 @@ pub(super) fn addresses(text: &str, out: &mut Vec<Entity>) {
                 ));
             }
         }
+    }
+    if !eth_hint {
+        return;
     }
     for m in ETH.find_iter(text) {
         if !isolated(text, m.start(), m.end()) {

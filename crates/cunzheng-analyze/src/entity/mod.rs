@@ -12,7 +12,9 @@ mod net;
 mod numbers;
 pub mod validate;
 
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
+use std::sync::LazyLock;
 
 /// What an entity is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -179,27 +181,60 @@ pub fn extract(text: &str) -> Vec<Entity> {
     out
 }
 
+/// Cue words that decide which extractors run, found in one pass over the text.
+const CUES: [&str; 18] = [
+    "://", "www.", "bc1", "0x", "@", "qq", "扣扣", "企鹅", "q群", "微信", "weixin", "wechat", "vx",
+    "wx", "v信", "威信", "薇信", "徽信",
+];
+/// Which [`CUES`] a text holds, by index bit; plus "加v" and 支付宝 below.
+struct Present(u32);
+impl Present {
+    fn any(&self, range: std::ops::Range<usize>) -> bool {
+        range.into_iter().any(|i| self.0 & (1 << i) != 0)
+    }
+}
+
+static CUE_SEARCH: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(CUES.iter().chain(["加v", "支付宝"].iter()))
+        .expect("constant patterns")
+});
+
+fn cues(text: &str) -> Present {
+    let mut bits = 0u32;
+    for m in CUE_SEARCH.find_overlapping_iter(text) {
+        bits |= 1 << m.pattern().as_u32();
+    }
+    Present(bits)
+}
+
 /// [`extract`] appending to `out` (which is not cleared).
 pub fn extract_into(text: &str, out: &mut Vec<Entity>) {
     let base = out.len();
     let bytes = text.as_bytes();
     let has_digit = bytes.iter().any(u8::is_ascii_digit);
+    let present = cues(text);
     // Tokens that contain digits and dots: found first, and numbers inside them are not
     // reported again as phones or amounts.
     let mut tokens: Vec<Entity> = Vec::new();
-    if memchr_any(bytes, b"://") || contains_ci(bytes, b"www.") {
+    if present.any(0..2) {
         net::urls(text, &mut tokens);
     }
-    if bytes.contains(&b'@') {
+    if present.any(4..5) {
         net::emails(text, &mut tokens);
     }
-    if has_digit {
-        crypto::addresses(text, &mut tokens);
+    if has_digit && bytes.len() >= 26 {
+        crypto::addresses(text, present.any(2..3), present.any(3..4), &mut tokens);
     }
-    if bytes.contains(&b'.') {
+    // A domain needs a dot before a letter; an IPv4 address three dots, an IPv6 one colons.
+    if bytes
+        .windows(2)
+        .any(|w| w[0] == b'.' && w[1].is_ascii_alphabetic())
+    {
         net::domains(text, &tokens.clone(), &mut tokens);
     }
-    if has_digit && (bytes.contains(&b'.') || bytes.contains(&b':')) {
+    if has_digit && (bytes.iter().filter(|&&b| b == b'.').count() >= 3 || bytes.contains(&b':')) {
         net::ips(text, &tokens.clone(), &mut tokens);
     }
     let mut nums: Vec<Entity> = Vec::new();
@@ -212,7 +247,13 @@ pub fn extract_into(text: &str, out: &mut Vec<Entity>) {
         });
     }
     let mut ctx: Vec<Entity> = Vec::new();
-    accounts::context_accounts(text, &mut ctx);
+    accounts::context_accounts(
+        text,
+        present.any(5..9),
+        present.any(9..18) || present.any(18..19),
+        present.any(19..20),
+        &mut ctx,
+    );
     ctx.retain(|n| {
         !tokens
             .iter()
@@ -247,15 +288,6 @@ pub fn extract_into(text: &str, out: &mut Vec<Entity>) {
 /// Compiles a constant pattern (all are exercised by the tests).
 fn re(pattern: &str) -> regex::Regex {
     regex::Regex::new(pattern).expect("constant regex")
-}
-
-fn memchr_any(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// The char before byte `i`, if any.

@@ -27,10 +27,11 @@ static DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-static IPV4: LazyLock<Regex> = LazyLock::new(|| super::re(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}"));
+static IPV4: LazyLock<Regex> =
+    LazyLock::new(|| super::re(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"));
 
 static IPV6: LazyLock<Regex> =
-    LazyLock::new(|| super::re(r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}"));
+    LazyLock::new(|| super::re(r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}"));
 
 /// ASCII (punycode) form of a host, lower case; `None` when IDNA rejects it.
 pub(crate) fn host_ascii(host: &str) -> Option<String> {

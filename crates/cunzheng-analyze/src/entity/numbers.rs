@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 // No `\b`: it is Unicode-aware, so `账户6222…` would have no boundary (DEPENDENCIES.md §7).
 // Neighbours are checked in code instead.
 static RUN: LazyLock<Regex> =
-    LazyLock::new(|| super::re(r"[+＋]?(?:\(\d{2,4}\)\s?)?\d+(?:[ \-]\d+)*[Xx]?"));
+    LazyLock::new(|| super::re(r"[+＋]?(?:\([0-9]{2,4}\)\s?)?[0-9]+(?:[ \-][0-9]+)*[Xx]?"));
 
 pub(super) fn digit_runs(text: &str, out: &mut Vec<Entity>) {
     for m in RUN.find_iter(text) {
