@@ -182,8 +182,6 @@ fn link_lists_identifiers_shared_across_cases() {
         "{text}"
     );
     assert!(text.contains("case A-1 exhibit 1 message"), "{text}");
-    let c = preserve(&env, "c", "scam-chat-b.txt", "C-3", "王五");
-    let _ = c;
     let out = env.run(&["link", a.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(2), "link needs two cases");
 }
