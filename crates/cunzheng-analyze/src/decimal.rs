@@ -146,17 +146,15 @@ impl Ord for Decimal {
 /// Plain decimal text with at least two fraction digits (`5000.00`, `0.125`, `-3.50`).
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scale = self.scale.max(2);
-        let units = self.units.unsigned_abs() * 10u128.pow(scale - self.scale);
-        let p = 10u128.pow(scale);
+        // Digit strings, not arithmetic: nothing can overflow.
+        let scale = self.scale as usize;
+        let mut digits = self.units.unsigned_abs().to_string();
+        if digits.len() <= scale {
+            digits = format!("{}{digits}", "0".repeat(scale + 1 - digits.len()));
+        }
+        let (int, frac) = digits.split_at(digits.len() - scale);
         let sign = if self.units < 0 { "-" } else { "" };
-        write!(
-            f,
-            "{sign}{}.{:0width$}",
-            units / p,
-            units % p,
-            width = scale as usize
-        )
+        write!(f, "{sign}{int}.{frac:0<2}")
     }
 }
 
@@ -310,6 +308,16 @@ mod tests {
             Some("35000.00".into())
         );
         assert!(Decimal::parse("99999999999999999999999999999999999999999").is_none());
+        // The largest value prints without overflow.
+        let big = Decimal::parse("170141183460469231731687303715884105727").unwrap_or_default();
+        assert_eq!(
+            big.to_string(),
+            "170141183460469231731687303715884105727.00"
+        );
+        assert_eq!(
+            Decimal::parse("-0.05").map(|d| d.to_string()),
+            Some("-0.05".into())
+        );
     }
 
     #[test]

@@ -401,3 +401,41 @@ fn precision_and_recall() {
         );
     }
 }
+
+/// Hostile text: the labelled messages cut at random byte positions, spliced together and
+/// sprinkled with digits, separators and cue words. Nothing may panic, and every span must hold
+/// the text it reports.
+#[test]
+fn mangled_text_never_breaks_the_extractor() {
+    let real = labelled();
+    let mut r = Rng(0xdead_beef_1234_5678);
+    let bits = [
+        "6222", "0x", "+86", "QQ:", "微信", "元", "万", "@", "://", "bc1", "T", "1", "-", " ", ".",
+        "¥", "X",
+    ];
+    for _ in 0..20_000 {
+        let a = r.pick(&real).text.clone();
+        let b = r.pick(&real).text.clone();
+        let mut s = String::new();
+        let cut = r.below(a.len() as u64 + 1) as usize;
+        s.push_str(&a[..a.floor_char_boundary(cut)]);
+        for _ in 0..r.below(6) {
+            let bit: &&str = r.pick(&bits);
+            s.push_str(bit);
+            let n = r.below(20) as usize;
+            s.push_str(&r.digits(n));
+        }
+        let cut = r.below(b.len() as u64 + 1) as usize;
+        s.push_str(&b[b.floor_char_boundary(cut)..]);
+        let found = extract(&s);
+        for e in &found {
+            assert_eq!(s.get(e.start..e.end), Some(e.text.as_str()), "{s:?} {e:?}");
+            if e.kind == Kind::Amount {
+                assert!(
+                    cunzheng_analyze::Decimal::parse(&e.value).is_some(),
+                    "{e:?}"
+                );
+            }
+        }
+    }
+}

@@ -106,6 +106,11 @@ pub(super) fn amounts(text: &str, has_digit: bool, out: &mut Vec<Entity>) {
     }
 }
 
+/// Larger than any sum of money (10^15, a thousand trillion): a digit string, not an amount.
+fn max_amount() -> Decimal {
+    Decimal::from_int(1_000_000_000_000_000)
+}
+
 fn currency_of(s: &str) -> Option<&'static str> {
     Some(match s {
         "¥" | "￥" | "RMB" | "rmb" | "CNY" | "人民币" | "元" | "块" | "块钱" | "圆" => {
@@ -213,6 +218,9 @@ fn arabic(text: &str, c: &Captures) -> Option<Entity> {
         Some(_) => return None,
     };
     let value = Decimal::parse(num.as_str())?.shift(exp)?;
+    if value > max_amount() {
+        return None;
+    }
     let start = pre.map_or(num.start(), |p| p.start());
     let end = [Some(num), mul, approx, suf]
         .into_iter()
@@ -261,6 +269,9 @@ fn chinese(text: &str, c: &Captures) -> Option<Entity> {
     } else {
         parse_chinese(cn.as_str())?
     };
+    if value > max_amount() {
+        return None;
+    }
     let whole = c.get(0)?;
     let mut e = Entity::span(
         Kind::Amount,
