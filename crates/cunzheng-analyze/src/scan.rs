@@ -33,6 +33,10 @@ pub struct Input {
     pub owner: Vec<String>,
     /// Timeline settings.
     pub settings: Settings,
+    /// The scam classifier's result over these messages (per conversation: type, score,
+    /// reasons), computed by the caller; copied into [`Findings::scam`]. `None` until the
+    /// classifier is wired into `scan`.
+    pub scam: Option<serde_json::Value>,
 }
 
 /// One distinct identifier and where it appears.
@@ -219,7 +223,7 @@ pub fn run(input: &Input) -> Output {
         identifiers: ids.into_values().collect(),
         money,
         timeline,
-        scam: None,
+        scam: input.scam.clone(),
     };
     let mut findings_json = serde_json::to_vec_pretty(&findings).unwrap_or_default();
     findings_json.push(b'\n');

@@ -86,6 +86,8 @@ pub fn scan_case(c: &Case, actor: &Actor, opts: &ScanOptions, bar: &Bar) -> Resu
         gap_seconds: i64::from(opts.gap_days.unwrap_or(7)) * 86_400,
         ..Settings::default()
     };
+    // Seam for the scam classifier (cunzheng-scam): set `input.scam` here from
+    // `input.messages` / `input.conversations`; it is sealed inside findings.json.
     let output = scan::run(&input);
     let dir = analysis::analysis_dir(&[
         ("findings.json", &output.findings_json),
@@ -217,6 +219,9 @@ pub fn print_scan(json: bool, s: &Scanned, sealed_now: bool) -> Result<()> {
         {
             println!("  ! {}", t.message);
         }
+    }
+    if let Some(scam) = &f.scam {
+        println!("scam: {scam}");
     }
     if sealed_now {
         println!("findings sealed as {}/", s.dir);
