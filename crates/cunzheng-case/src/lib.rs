@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod anchor;
 pub mod bag;
 pub mod derive;

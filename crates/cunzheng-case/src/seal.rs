@@ -160,6 +160,23 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
         .unwrap_or_default();
     for (_, batch) in &batches {
         let mut batch_events = batch.events.clone();
+        // Derived files: per original (with an acquisition) or case-level (analysis).
+        for d in &batch.derived {
+            if m_sha.entries.contains_key(&d.path) {
+                continue;
+            }
+            if !crate::stage::staged_derived(layout, &d.sha256).exists() {
+                return Err(CaseError::Malformed {
+                    path: d.path.clone(),
+                    reason: "staged derived file is missing; run `cunzheng add` (or `cunzheng scan`) again".into(),
+                });
+            }
+            m_sha.entries.insert(d.path.clone(), d.sha256.clone());
+            m_sm3.entries.insert(d.path.clone(), d.sm3.clone());
+            octets += d.size;
+            count += 1;
+            derived.push((d.sha256.clone(), d.path.clone()));
+        }
         if let Some(acq) = &batch.acquisition {
             acq_no += 1;
             let rel = Layout::acquisition_rel(acq_no);
@@ -194,22 +211,6 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
                 octets += item.size;
                 count += 1;
                 objects.push(item.digests.sha256.clone());
-            }
-            for d in &batch.derived {
-                if m_sha.entries.contains_key(&d.path) {
-                    continue;
-                }
-                if !crate::stage::staged_derived(layout, &d.sha256).exists() {
-                    return Err(CaseError::Malformed {
-                        path: d.path.clone(),
-                        reason: "staged derived file is missing; run `cunzheng add` again".into(),
-                    });
-                }
-                m_sha.entries.insert(d.path.clone(), d.sha256.clone());
-                m_sm3.entries.insert(d.path.clone(), d.sm3.clone());
-                octets += d.size;
-                count += 1;
-                derived.push((d.sha256.clone(), d.path.clone()));
             }
             for ev in batch_events.iter_mut().filter(|e| e.action == "ingest") {
                 ev.outputs = vec![format!("{rel} sha256:{sha}")];
@@ -367,15 +368,24 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
         let data = layout.path("data");
         crate::fsio::sync_filesystem(&data).map_err(|e| io("syncing", &data, e))?;
     }
+    let mut placed: std::collections::BTreeMap<&str, PathBuf> = std::collections::BTreeMap::new();
     for (sha, rel) in &j.derived {
         let src = crate::stage::staged_derived(layout, sha);
         let dst = layout.path(rel);
         if dst.exists() {
+            placed.insert(sha.as_str(), dst);
             continue;
         }
         let parent = dst.parent().map(PathBuf::from).unwrap_or_default();
         fs::create_dir_all(&parent).map_err(|e| io("creating", &parent, e))?;
-        fs::rename(&src, &dst).map_err(|e| io("moving into the bag", &src, e))?;
+        // Two derived paths with the same bytes share one staged file: copy the second.
+        match placed.get(sha.as_str()) {
+            Some(first) if !src.exists() => {
+                fs::copy(first, &dst).map_err(|e| io("copying into the bag", first, e))?;
+            }
+            _ => fs::rename(&src, &dst).map_err(|e| io("moving into the bag", &src, e))?,
+        }
+        placed.insert(sha.as_str(), dst.clone());
         make_read_only(&dst).map_err(|e| io("protecting", &dst, e))?;
         dirs.insert(parent);
     }

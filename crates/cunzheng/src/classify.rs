@@ -120,7 +120,7 @@ fn parse(bytes: &[u8]) -> Result<(Value, Input), String> {
     Ok((line.id, input))
 }
 
-fn reason_json(r: &Reason) -> Value {
+pub(crate) fn reason_json(r: &Reason) -> Value {
     json!({
         "source": match r.source { Source::Rule => "rule", Source::Model => "model" },
         "id": r.id,
@@ -133,7 +133,7 @@ fn reason_json(r: &Reason) -> Value {
     })
 }
 
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 

@@ -154,6 +154,24 @@ enum Command {
     /// Score texts outside a case for scam type: JSON lines on stdin ({"id", "text"} or
     /// {"id", "turns": [{"speaker", "text"}]}), one verdict per line on stdout.
     Classify,
+    /// Analyse a case's parsed messages: entities (phones, cards, accounts, addresses,
+    /// amounts), money trail and timeline checks. The findings are staged as derived files and
+    /// sealed by the next `seal`.
+    Scan {
+        /// The case folder.
+        case_dir: PathBuf,
+        #[command(flatten)]
+        scan: ScanFlags,
+        #[command(flatten)]
+        who: WhoFlags,
+    },
+    /// List identifiers (phones, bank cards, accounts, crypto addresses, URLs, QQ/WeChat IDs)
+    /// shared by two or more cases (串并案), with where each appears.
+    Link {
+        /// The case folders.
+        #[arg(required = true, num_args = 2..)]
+        case_dirs: Vec<PathBuf>,
+    },
     /// Recover deleted rows from a SQLite database (read-only; with --json one object per row).
     Recover {
         /// The database file.
@@ -205,6 +223,17 @@ struct ParseFlags {
 }
 
 #[derive(clap::Args, Debug)]
+struct ScanFlags {
+    /// Names or accounts of the device owner (the victim), for transfers whose direction the
+    /// source does not give (repeatable).
+    #[arg(long = "victim")]
+    victim: Vec<String>,
+    /// A silence longer than this many days inside a conversation is reported as a gap.
+    #[arg(long, default_value_t = 7)]
+    gap_days: u32,
+}
+
+#[derive(clap::Args, Debug)]
 struct WhoFlags {
     /// The examiner's name for the custody log (default: $CUNZHENG_EXAMINER, else $USER).
     #[arg(long)]
@@ -228,8 +257,26 @@ pub fn run(args: Args) -> Result<u8> {
             let actor = actor(&who)?;
             let c = create(&out, &case, &actor)?;
             let acq = add(&c, &paths, &actor, &bar, &parse)?;
+            // The findings are sealed with the first seal.
+            let scanned =
+                if parse.no_parse {
+                    None
+                } else {
+                    let opts = crate::analyze::ScanOptions {
+                        owner: parse.owner.clone(),
+                        gap_days: None,
+                    };
+                    Some(crate::analyze::scan_case(&c, &actor, &opts, &bar).context(
+                        "analysing the parsed messages; nothing was sealed from this run",
+                    )?)
+                };
             let sealed = seal(&c, &actor)?;
             let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, false)?;
+            if let Some(s) = &scanned
+                && !json
+            {
+                crate::analyze::print_scan(false, s, sealed.is_some())?;
+            }
             report_preserved(json, &c, Some(&acq), sealed.as_ref(), &anchors)
         }
         Command::Case(CaseCommand::New {
@@ -318,6 +365,22 @@ pub fn run(args: Args) -> Result<u8> {
             recover(json, &db, wal.as_deref(), journal.as_deref())
         }
         Command::Log(cmd) => crate::log_cmd::run(cmd, json),
+        Command::Scan {
+            case_dir,
+            scan,
+            who,
+        } => {
+            let actor = actor(&who)?;
+            let c = open(&case_dir)?;
+            let opts = crate::analyze::ScanOptions {
+                owner: scan.victim,
+                gap_days: Some(scan.gap_days),
+            };
+            let s = crate::analyze::scan_case(&c, &actor, &opts, &bar)?;
+            crate::analyze::print_scan(json, &s, false)?;
+            Ok(EXIT_OK)
+        }
+        Command::Link { case_dirs } => crate::analyze::link(json, &case_dirs, &bar),
         Command::Formats => {
             formats(json);
             Ok(EXIT_OK)

@@ -4,6 +4,7 @@
 //! case"); 3 preserved, but some inputs could not be read (each is listed and in the custody log),
 //! or sealed, but a requested time-stamp is still pending (`cunzheng stamp` completes it).
 
+mod analyze;
 mod anchors;
 mod classify;
 mod cli;

@@ -3,6 +3,8 @@
 /// RFC 3161 time-stamps: seal --tsa, config file, offline mode and stamp.
 mod anchor;
 
+/// `scan` and `link`: findings sealed in the case, determinism, identifiers shared by cases.
+mod analyze;
 /// Bad inputs: missing paths, unreadable files, corrupt and hostile zips, full disks.
 mod bad_input;
 /// `classify`: scam type of JSON lines on stdin, malformed lines reported.
