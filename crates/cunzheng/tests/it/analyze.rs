@@ -82,9 +82,20 @@ fn preserve_seals_the_findings_and_scan_is_deterministic() {
     );
     let acct = &f["money"]["by_account"][0];
     assert_eq!(acct["key"], "bank_card:6222020200112233446");
-    // The two-week silence is a gap; the scam section waits for the classifier.
+    // The two-week silence is a gap.
     assert_eq!(f["counts"]["timeline"]["gap"], 1);
-    assert!(f["scam"].is_null());
+    // The conversation is scored, typed, and its cues point back to messages.
+    let conv = &f["scam"]["conversations"][0];
+    assert!(conv["scam"].as_f64().expect("score") > 0.9, "{conv:#}");
+    assert_eq!(conv["type"], "customer_service", "{conv:#}");
+    let cue = conv["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .find(|r| r["text"] == "安全账户")
+        .expect("the 安全账户 cue");
+    assert_eq!(cue["source"], "rule");
+    assert!(cue["message"].is_string() && cue["provenance"]["item_sha256"].is_string());
     // Every entity line points back to its original.
     let ents = std::fs::read_to_string(dirs[0].join("entities.jsonl")).expect("entities");
     let first: serde_json::Value =
