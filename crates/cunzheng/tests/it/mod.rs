@@ -12,5 +12,7 @@ mod parse;
 mod preserve;
 /// Inclusion proofs.
 mod proof;
+/// `recover` and `decrypt` on an encrypted WeChat-style database.
+mod recover;
 /// Tamper matrix: every byte of the bag matters.
 mod tamper;
