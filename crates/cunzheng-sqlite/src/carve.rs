@@ -195,6 +195,9 @@ fn plausible_value(v: &Value) -> bool {
             !control && shifted * 4 <= n
         }
         Value::Blob(b) => b.len() < 8 || b.iter().any(|&x| x != 0),
+        // Eight misaligned bytes read as a double give wild exponents (1e+68, 3e-225);
+        // amounts, coordinates and times stored as REAL do not.
+        Value::Real(f) => f.is_finite() && (*f == 0.0 || (1e-12..1e18).contains(&f.abs())),
         _ => true,
     }
 }

@@ -115,6 +115,20 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// An encrypted database that the key and parameter set do not open.
+    #[error("{path}: {detail}")]
+    WrongKey {
+        /// The database.
+        path: PathBuf,
+        /// What did not match (page 1 HMAC, or the header after decryption), per set tried.
+        detail: String,
+    },
+    /// A key given in a form that cannot be used.
+    #[error("key: {detail}")]
+    BadKey {
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 /// Shorthand used throughout the crate.

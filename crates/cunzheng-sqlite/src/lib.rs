@@ -42,6 +42,7 @@
 #![deny(missing_docs)]
 
 pub mod carve;
+pub mod cipher;
 pub mod error;
 pub mod format;
 pub mod read;
@@ -75,6 +76,18 @@ pub mod internal {
                 let wal = EvidenceFile::from_bytes(b.to_vec(), "fuzz.db-wal");
                 let j = EvidenceFile::from_bytes(b.to_vec(), "fuzz.db-journal");
                 let _ = crate::recover_files(db, Some(wal), Some(j));
+            }
+        }
+
+        /// Page decryption of arbitrary bytes under every parameter set (fixed keys: the
+        /// work is in the page layout, not the KDF).
+        pub fn sqlite_cipher_page(data: &[u8]) {
+            let (enc, mac) = ([7u8; 32], [9u8; 32]);
+            for p in crate::cipher::PARAMS {
+                let mut out = vec![0u8; data.len()];
+                for pgno in [1, 2] {
+                    let _ = crate::cipher::decrypt_page(p, &enc, &mac, pgno, data, &mut out);
+                }
             }
         }
 

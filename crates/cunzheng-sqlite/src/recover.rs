@@ -174,6 +174,7 @@ pub fn recover_files(
     }
     let mut tables = Vec::new();
     let mut indexes = Vec::new();
+    let mut virtual_tables: Vec<String> = Vec::new();
     for row in master {
         let text = |i: usize| match row.get(i) {
             Some(Value::Text(s)) => s.clone(),
@@ -184,6 +185,13 @@ pub fn recover_files(
             _ => 0,
         };
         let (kind, name, sql) = (text(0), text(1), text(4));
+        if kind == "table"
+            && sql
+                .get(..20)
+                .is_some_and(|h| h.eq_ignore_ascii_case("CREATE VIRTUAL TABLE"))
+        {
+            virtual_tables.push(name.to_ascii_lowercase());
+        }
         if root == 0 {
             continue;
         }
@@ -265,6 +273,30 @@ pub fn recover_files(
         .iter()
         .filter_map(|t| {
             let s = t.shape.as_ref().filter(|s| !s.without_rowid)?;
+            // SQLite's own tables are not evidence, and a record of fewer than two stored
+            // columns has too little structure to be told from other bytes (on real phone
+            // databases such targets matched fragments of CREATE statements and FTS data).
+            let stored = s.columns.iter().filter(|c| !c.rowid_alias).count();
+            let lower = t.name.to_ascii_lowercase();
+            // Full-text index shadow tables hold binary index data, not rows of evidence
+            // (`<vt>_content`, the indexed text itself, stays).
+            let fts_index = virtual_tables.iter().any(|v| {
+                lower.strip_prefix(v.as_str()).is_some_and(|rest| {
+                    matches!(
+                        rest,
+                        "_segdir"
+                            | "_segments"
+                            | "_stat"
+                            | "_docsize"
+                            | "_data"
+                            | "_idx"
+                            | "_config"
+                    )
+                })
+            });
+            if lower.starts_with("sqlite_") || stored < 2 || fts_index {
+                return None;
+            }
             Some(Target {
                 name: t.name.clone(),
                 columns: s.columns.clone(),
@@ -628,6 +660,9 @@ fn page_areas(
     }
 }
 
+/// Receives (rowid, values, payload) of each live row.
+type RowSink<'a> = dyn FnMut(Option<i64>, Vec<Value>, &[u8]) + 'a;
+
 /// Walks a b-tree from `root`, calling `row` with (rowid, values) for each table-leaf cell.
 /// `tag`: table index for ownership (`usize::MAX` for the schema table, `usize::MAX - 1` for
 /// indexes and WITHOUT ROWID tables, whose cells are not rows). Never loops: pages already
@@ -640,7 +675,7 @@ fn walk(
     owner: &mut HashMap<u32, Owner>,
     problems: &mut Vec<String>,
     enc: crate::read::header::TextEncoding,
-    row: &mut dyn FnMut(Option<i64>, Vec<Value>, &[u8]),
+    row: &mut RowSink<'_>,
 ) {
     let mut stack = vec![(root, 0usize)];
     let usable = pager.usable;

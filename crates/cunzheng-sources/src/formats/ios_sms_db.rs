@@ -124,6 +124,7 @@ impl Source for IosSmsDb {
         p.message_chats(sink)?;
         p.recoverable(sink)?;
         p.messages(sink)?;
+        p.recovered_messages(sink);
         if !p.recoverable.is_empty() {
             sink.warning(format!(
                 "{} messages are in \"Recently Deleted\" (chat_recoverable_message_join): the \
@@ -276,6 +277,27 @@ const COLS: [&str; 36] = [
     "reply_to_guid",
     "was_downgraded",
 ];
+
+/// A sink that holds back messages (to mark them recovered) and passes the rest on.
+struct Held<'s> {
+    inner: &'s mut dyn Sink,
+    messages: Vec<Message>,
+}
+
+impl Sink for Held<'_> {
+    fn conversation(&mut self, c: Conversation) {
+        self.inner.conversation(c);
+    }
+    fn message(&mut self, m: Message) {
+        self.messages.push(m);
+    }
+    fn unparsed(&mut self, u: Unparsed) {
+        self.inner.unparsed(u);
+    }
+    fn warning(&mut self, w: String) {
+        self.inner.warning(w);
+    }
+}
 
 /// One `message` row, by column name.
 struct Row<'r>(&'r [Cell]);
@@ -555,6 +577,30 @@ impl Parse<'_> {
         )?;
         self.bad_rows(sink, "message", bad);
         Ok(())
+    }
+
+    /// Deleted `message` rows recovered from the file's free space, built like live ones and
+    /// flagged `recovered`.
+    fn recovered_messages(&mut self, sink: &mut dyn Sink) {
+        let mut cols = vec!["ROWID"];
+        cols.extend(COLS);
+        for (r, cells) in
+            common_sqlite::recovered_rows(&self.input.path, "message", &cols, sink, &self.tag)
+        {
+            let rowid = match cells.first() {
+                Some(Cell::Int(i)) => *i,
+                _ => 0,
+            };
+            let mut built = Held {
+                inner: &mut *sink,
+                messages: Vec::new(),
+            };
+            self.message(&mut built, rowid, &Row(cells.get(1..).unwrap_or(&[])));
+            for mut m in built.messages {
+                common_sqlite::mark_recovered(&mut m, &r, self.input, &self.tag, &cols);
+                sink.message(m);
+            }
+        }
     }
 
     /// Attachments of message `rowid`, and their rows for `extra`.
@@ -1143,11 +1189,24 @@ mod tests {
         let path = data(&format!("{LANGCHAIN}/imessage_chat.db"));
         assert!(IosSmsDb.sniff(&Input::open(&path).expect("open")) >= 70);
         let c = parse(&path);
-        assert_eq!(c.conversations.len(), 1);
         assert_eq!(c.conversations[0].id, "chat:1");
-        assert_eq!(c.messages.len(), 23);
+        // A deleted older version of message 0FA0D6E4… (live text now "Alio was here"),
+        // recovered from a freeblock; its ROWID was overwritten, so its chat is unknown and
+        // it is filed under its handle.
+        let rec: Vec<&Message> = c.messages.iter().filter(|m| m.recovered).collect();
+        assert_eq!(rec.len(), 1);
+        assert_eq!(rec[0].body, "Oke");
+        assert_eq!(
+            rec[0].extra["source_id"],
+            "0FA0D6E4-2B13-4E0C-8990-06AEC28715A3"
+        );
+        assert_eq!(rec[0].conversation, "handle:testemail@gmail.com");
+        assert!(matches!(rec[0].provenance.location, Location::Page { .. }));
+        assert_eq!(c.conversations.len(), 2);
         assert!(c.unparsed.is_empty());
-        assert!(c.messages.iter().all(|m| m.conversation == "chat:1"));
+        let live: Vec<&Message> = c.messages.iter().filter(|m| !m.recovered).collect();
+        assert_eq!(live.len(), 23);
+        assert!(live.iter().all(|m| m.conversation == "chat:1"));
         let first = &c.messages[0];
         assert_eq!(first.id, "E7F6B913-EEE2-47E8-9458-BDA6BDA9BE8A");
         assert_eq!(first.body, "Yeh");
@@ -1190,8 +1249,17 @@ mod tests {
     fn langchain_db_after_upgrade() {
         let path = data(&format!("{LANGCHAIN}/imessage_chat_upgrade_osx_11.db"));
         let c = parse(&path);
-        assert_eq!(c.messages.len(), 23);
-        assert_eq!(c.conversations.len(), 1);
+        assert_eq!(c.messages.iter().filter(|m| !m.recovered).count(), 23);
+        // Two deleted older versions of live messages ("Yeh", "Oke"), filed under their
+        // handle because their ROWID was overwritten.
+        let rec: Vec<&str> = c
+            .messages
+            .iter()
+            .filter(|m| m.recovered)
+            .map(|m| m.body.as_str())
+            .collect();
+        assert_eq!(rec, ["Yeh", "Oke"]);
+        assert_eq!(c.conversations.len(), 2);
         // chat_handle_join names handle 6678, whose service is misspelled.
         assert_eq!(
             c.conversations[0].participants[0].account.as_deref(),

@@ -5,11 +5,17 @@
 //! (`conRemark`, else `nickname`), groups from `chatroom` (`memberlist`, `roomdata`), and the
 //! owner from `userinfo` (id 2 wxid, id 4 nickname). In groups the sender of a received row is
 //! the `wxid:\n` prefix of `content`. The encrypted file (SQLCipher 1.x) is not read here.
+//! Deleted messages that `cunzheng-sqlite` recovers from the file's free space follow the live
+//! ones, built the same way, flagged `recovered`, with `Location::Page` provenance.
 
 use std::collections::HashMap;
 
-use cunzheng_model::{Conversation, Direction, Location, Message, Party, Platform, Unparsed};
+use cunzheng_model::{
+    Conversation, Direction, Location, Message, Party, Platform, Provenance, Unparsed,
+};
+use cunzheng_sqlite::RecoveredRow;
 use rusqlite::Connection;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 
 use super::wechat_common::{
@@ -319,27 +325,15 @@ impl Source for WechatAndroidDb {
             .ok();
         let mut rows = stmt.query([]).map_err(fmt_err)?;
         let mut last_rowid = 0i64;
-        loop {
-            let r = match rows.next() {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(SourceError::Format {
-                        location: format!("table message after rowid {last_rowid}"),
-                        message: e.to_string(),
-                    });
-                }
-            };
-            let v = |i: usize| r.get_ref(i).ok();
-            let rowid = v(0).and_then(int_of).unwrap_or(last_rowid + 1);
-            last_rowid = rowid;
-            let prov = input.provenance(
-                &tag,
-                Location::Row {
-                    table: "message".into(),
-                    rowid,
-                },
-            );
+        // One message from the columns of the SELECT above (live row, or a recovered one).
+        let mut rr_columns: Vec<String> = Vec::new();
+        let mut emit = |vals: &[Option<ValueRef<'_>>],
+                        prov: Provenance,
+                        rowid: i64,
+                        recovered: Option<&RecoveredRow>,
+                        rr_columns: &[String],
+                        sink: &mut dyn Sink| {
+            let v = |i: usize| vals.get(i).copied().flatten();
             let msg_id = v(1).and_then(int_of);
             let svr_id = v(2).and_then(int_of);
             let Some(code) = v(3).and_then(int_of) else {
@@ -353,7 +347,7 @@ impl Source for WechatAndroidDb {
                         .take(200)
                         .collect(),
                 });
-                continue;
+                return;
             };
             let is_send = v(4).and_then(int_of);
             let time = match v(5) {
@@ -476,8 +470,27 @@ impl Source for WechatAndroidDb {
                     "wechat-android-db: message rowid {rowid}: content longer than 16 MiB, cut"
                 ));
             }
+            if let Some(rr) = recovered {
+                e.insert("recovered_source".into(), rr.source.to_string().into());
+                e.insert("recovered_confidence".into(), rr.confidence.into());
+                if let Some(i) = msg_id {
+                    e.insert("msgId".into(), i.into());
+                }
+                if !rr.missing.is_empty() {
+                    let names: Vec<Value> = rr
+                        .missing
+                        .iter()
+                        .filter_map(|&i| rr_columns.get(i).cloned().map(Value::from))
+                        .collect();
+                    e.insert("recovered_missing".into(), names.into());
+                }
+            }
             sink.message(Message {
-                id: msg_id.map_or_else(|| format!("R{rowid}"), |i| i.to_string()),
+                id: match recovered {
+                    // Unique even when an old version of a live message is recovered.
+                    Some(rr) => format!("recovered:{}:{}", rr.page, rr.offset),
+                    None => msg_id.map_or_else(|| format!("R{rowid}"), |i| i.to_string()),
+                },
                 conversation: talker,
                 sender,
                 direction: match is_send {
@@ -493,12 +506,114 @@ impl Source for WechatAndroidDb {
                 edited: None,
                 forwarded_from: None,
                 money: d.money,
-                recovered: false,
+                recovered: recovered.is_some(),
                 provenance: prov,
                 extra: Value::Object(d.extra),
             });
+        };
+        loop {
+            let r = match rows.next() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(SourceError::Format {
+                        location: format!("table message after rowid {last_rowid}"),
+                        message: e.to_string(),
+                    });
+                }
+            };
+            let vals: [Option<ValueRef<'_>>; 11] = std::array::from_fn(|i| r.get_ref(i).ok());
+            let rowid = vals[0].and_then(int_of).unwrap_or(last_rowid + 1);
+            last_rowid = rowid;
+            let prov = input.provenance(
+                &tag,
+                Location::Row {
+                    table: "message".into(),
+                    rowid,
+                },
+            );
+            emit(&vals, prov, rowid, None, &rr_columns, sink);
+        }
+        drop(rows);
+
+        // Deleted messages the page-level reader recovers from the same file: on the timeline,
+        // flagged `recovered`, located by page and offset.
+        match cunzheng_sqlite::recover(&input.path, None, None) {
+            Err(e) => sink.warning(format!(
+                "wechat-android-db: deleted messages not recovered: {e}"
+            )),
+            Ok(rec) => {
+                let Some(t) = rec
+                    .tables
+                    .iter()
+                    .find(|t| t.name.eq_ignore_ascii_case("message"))
+                else {
+                    return Ok(());
+                };
+                rr_columns = t.columns.clone();
+                let pos = |name: &str| t.columns.iter().position(|c| c.eq_ignore_ascii_case(name));
+                let wanted = [
+                    "msgId",
+                    "msgId",
+                    "msgSvrId",
+                    "type",
+                    "isSend",
+                    "createTime",
+                    "talker",
+                    "content",
+                    "imgPath",
+                    "lvbuffer",
+                    "status",
+                ];
+                let idx: Vec<Option<usize>> = wanted.iter().map(|n| pos(n)).collect();
+                for rr in rec
+                    .rows
+                    .iter()
+                    .filter(|r| r.table.eq_ignore_ascii_case("message"))
+                {
+                    let vals: Vec<SqlValue> = idx
+                        .iter()
+                        .map(|i| {
+                            i.map_or(SqlValue::Null, |i| {
+                                let blob = t
+                                    .declared_types
+                                    .get(i)
+                                    .is_some_and(|d| d.to_ascii_uppercase().contains("BLOB"));
+                                sql_value(rr.values.get(i), blob)
+                            })
+                        })
+                        .collect();
+                    let refs: Vec<Option<ValueRef<'_>>> =
+                        vals.iter().map(|x| Some(ValueRef::from(x))).collect();
+                    let rowid = refs[0].and_then(int_of).unwrap_or(0);
+                    let prov = input.provenance(
+                        &tag,
+                        Location::Page {
+                            source: rr.source.to_string(),
+                            page: u64::from(rr.page),
+                            offset: rr.offset as u64,
+                        },
+                    );
+                    emit(&refs, prov, rowid, Some(rr), &rr_columns, sink);
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// A recovered value (JSON scalar; blobs as hex) as the SQLite value it was.
+fn sql_value(v: Option<&Value>, blob: bool) -> SqlValue {
+    match v {
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => SqlValue::Integer(i),
+            None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Some(Value::String(s)) if blob => {
+            hex::decode(s).map_or_else(|_| SqlValue::Text(s.clone()), SqlValue::Blob)
+        }
+        Some(Value::String(s)) => SqlValue::Text(s.clone()),
+        _ => SqlValue::Null,
     }
 }
 
@@ -776,6 +891,42 @@ pub(crate) mod tests {
         std::fs::create_dir_all(&out).expect("mkdir");
         let _ = std::fs::remove_file(out.join("EnMicroMsg.db"));
         build(&out);
+    }
+
+    #[test]
+    fn deleted_messages_are_recovered_onto_the_timeline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = build(dir.path());
+        {
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch(
+                "PRAGMA secure_delete = OFF;
+                 DELETE FROM message WHERE msgId IN (1, 11);",
+            )
+            .expect("delete");
+        }
+        let (sink, r) = parse_path(&path);
+        r.expect("parse");
+        let live: Vec<&Message> = sink.messages.iter().filter(|m| !m.recovered).collect();
+        assert_eq!(live.len(), 20);
+        let rec: Vec<&Message> = sink.messages.iter().filter(|m| m.recovered).collect();
+        assert_eq!(rec.len(), 2, "{rec:#?}");
+        let scam = rec
+            .iter()
+            .find(|m| m.body == "请把钱转到安全账户")
+            .expect("deleted 1:1 message recovered");
+        assert_eq!(scam.conversation, "wxid_scammer");
+        assert_eq!(scam.sender.name.as_deref(), Some("骗子客服"));
+        assert_eq!(scam.direction, Direction::Incoming);
+        assert_eq!(scam.time.raw, "1672545600000");
+        assert!(matches!(scam.provenance.location, Location::Page { .. }));
+        assert!(scam.id.starts_with("recovered:"));
+        assert_eq!(scam.extra["msgSvrId"], "7001");
+        let group = rec
+            .iter()
+            .find(|m| m.body == "晚上开会")
+            .expect("deleted group message recovered");
+        assert_eq!(group.sender.account.as_deref(), Some("wxid_abc123"));
     }
 
     #[test]

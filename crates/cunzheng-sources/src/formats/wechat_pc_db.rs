@@ -11,11 +11,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use cunzheng_model::{
-    Attachment, Conversation, Direction, Location, Message, MessageKind, Party, Platform, Unparsed,
+    Attachment, Conversation, Direction, Location, Message, MessageKind, Party, Platform,
+    Provenance, Unparsed,
 };
+use cunzheng_sqlite::RecoveredRow;
 use rusqlite::Connection;
+use rusqlite::types::{Value as SqlValue, ValueRef};
 use serde_json::Value;
 
+use super::common_sqlite::{self, Cell};
 use super::wechat_common::{
     self as wc, Base, blob_of, col_or_null, columns, has, int_of, split_sender_prefix, text_of,
 };
@@ -349,27 +353,13 @@ impl Source for WechatPcDb {
         };
         let mut rows = stmt.query([]).map_err(fmt_err)?;
         let mut last_rowid = 0i64;
-        loop {
-            let r = match rows.next() {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(SourceError::Format {
-                        location: format!("table MSG after rowid {last_rowid}"),
-                        message: e.to_string(),
-                    });
-                }
-            };
-            let v = |i: usize| r.get_ref(i).ok();
-            let rowid = v(0).and_then(int_of).unwrap_or(last_rowid + 1);
-            last_rowid = rowid;
-            let prov = input.provenance(
-                &tag,
-                Location::Row {
-                    table: "MSG".into(),
-                    rowid,
-                },
-            );
+        // One message from the columns of the SELECT above (live row, or a recovered one).
+        let mut emit = |vals: &[Option<ValueRef<'_>>],
+                        prov: Provenance,
+                        rowid: i64,
+                        recovered: Option<&RecoveredRow>,
+                        sink: &mut dyn Sink| {
+            let v = |i: usize| vals.get(i).copied().flatten();
             let local_id = v(1).and_then(int_of);
             let svr_id = v(2).and_then(int_of);
             let Some(ty) = v(3).and_then(int_of) else {
@@ -383,7 +373,7 @@ impl Source for WechatPcDb {
                         .take(200)
                         .collect(),
                 });
-                continue;
+                return;
             };
             let sub = v(4).and_then(int_of).unwrap_or(0);
             let is_sender = v(5).and_then(int_of);
@@ -547,7 +537,7 @@ impl Source for WechatPcDb {
             if cut {
                 e.insert("content_truncated".into(), true.into());
             }
-            sink.message(Message {
+            let mut m = Message {
                 id: local_id.map_or_else(|| format!("R{rowid}"), |i| i.to_string()),
                 conversation: talker,
                 sender,
@@ -567,9 +557,97 @@ impl Source for WechatPcDb {
                 recovered: false,
                 provenance: prov,
                 extra: Value::Object(d.extra),
-            });
+            };
+            if let Some(rr) = recovered {
+                common_sqlite::mark_recovered(&mut m, rr, input, &tag, &RECOVERED_COLS);
+            }
+            sink.message(m);
+        };
+        loop {
+            let r = match rows.next() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(SourceError::Format {
+                        location: format!("table MSG after rowid {last_rowid}"),
+                        message: e.to_string(),
+                    });
+                }
+            };
+            let vals: [Option<ValueRef<'_>>; 12] = std::array::from_fn(|i| r.get_ref(i).ok());
+            let rowid = vals[0].and_then(int_of).unwrap_or(last_rowid + 1);
+            last_rowid = rowid;
+            let prov = input.provenance(
+                &tag,
+                Location::Row {
+                    table: "MSG".into(),
+                    rowid,
+                },
+            );
+            emit(&vals, prov, rowid, None, sink);
+        }
+        drop(rows);
+
+        // Deleted messages recovered from the file's free space, flagged `recovered`.
+        let mut talker_of = conn
+            .prepare("SELECT UsrName FROM Name2ID WHERE rowid = ?1")
+            .ok();
+        for (rr, mut cells) in
+            common_sqlite::recovered_rows(&input.path, "MSG", &RECOVERED_COLS, sink, &tag)
+        {
+            // StrTalker absent (newer 3.x): the talker is Name2ID's row TalkerId.
+            if matches!(cells.get(7), Some(Cell::Null) | None)
+                && let (Some(Cell::Int(id)), Some(st)) = (cells.get(12), talker_of.as_mut())
+                && let Ok(name) = st.query_row([*id], |r| r.get::<_, String>(0))
+                && let Some(slot) = cells.get_mut(7)
+            {
+                *slot = Cell::Text(name);
+            }
+            let owned: Vec<SqlValue> = cells.iter().map(cell_value).collect();
+            let refs: Vec<Option<ValueRef<'_>>> = owned
+                .iter()
+                .take(12)
+                .map(|x| Some(ValueRef::from(x)))
+                .collect();
+            let rowid = refs[0].and_then(int_of).unwrap_or(0);
+            let prov = input.provenance(
+                &tag,
+                Location::Page {
+                    source: rr.source.to_string(),
+                    page: u64::from(rr.page),
+                    offset: rr.offset as u64,
+                },
+            );
+            emit(&refs, prov, rowid, Some(&rr), sink);
         }
         Ok(())
+    }
+}
+
+/// Columns of MSG for recovered rows, in the order of the live SELECT, then `TalkerId`.
+const RECOVERED_COLS: [&str; 13] = [
+    "localId",
+    "localId",
+    "MsgSvrID",
+    "Type",
+    "SubType",
+    "IsSender",
+    "CreateTime",
+    "StrTalker",
+    "StrContent",
+    "DisplayContent",
+    "CompressContent",
+    "BytesExtra",
+    "TalkerId",
+];
+
+fn cell_value(c: &Cell) -> SqlValue {
+    match c {
+        Cell::Null => SqlValue::Null,
+        Cell::Int(i) => SqlValue::Integer(*i),
+        Cell::Real(f) => SqlValue::Real(*f),
+        Cell::Text(t) => SqlValue::Text(t.clone()),
+        Cell::Blob(b) => SqlValue::Blob(b.clone()),
     }
 }
 
@@ -812,6 +890,29 @@ mod tests {
         let mut sink = Collect::default();
         let r = WechatPcDb.parse(&input, &Options::default(), &mut sink);
         (sink, r)
+    }
+
+    #[test]
+    fn deleted_messages_are_recovered_onto_the_timeline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = build(dir.path(), true);
+        {
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch("PRAGMA secure_delete = OFF; DELETE FROM MSG WHERE MsgSvrID = 9001;")
+                .expect("delete");
+        }
+        let (sink, r) = parse(&path);
+        r.expect("parse");
+        assert_eq!(sink.messages.iter().filter(|m| !m.recovered).count(), 9);
+        let rec: Vec<&Message> = sink.messages.iter().filter(|m| m.recovered).collect();
+        assert_eq!(rec.len(), 1, "{rec:#?}");
+        let m = rec[0];
+        assert_eq!(m.body, "先交保证金");
+        assert_eq!(m.conversation, "wxid_abc");
+        assert_eq!(m.sender.name.as_deref(), Some("王五"));
+        assert_eq!(m.time.raw, "1700000000");
+        assert!(matches!(m.provenance.location, Location::Page { .. }));
+        assert!(m.id.starts_with("recovered:"), "{}", m.id);
     }
 
     #[test]

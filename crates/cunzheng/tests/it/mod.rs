@@ -21,6 +21,8 @@ mod parse;
 mod preserve;
 /// Inclusion proofs.
 mod proof;
+/// `recover` and `decrypt` on an encrypted WeChat-style database.
+mod recover;
 /// Tamper matrix: every byte of the bag matters.
 mod tamper;
 /// Transparency log: kill -9 mid-append, CLI submit and verify.

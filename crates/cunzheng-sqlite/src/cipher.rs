@@ -1,0 +1,391 @@
+//! SQLCipher databases (SQLCipher 1-4, WeChat Android `EnMicroMsg.db`, WeChat PC 3.x/4.x):
+//! page-by-page decryption into a plain working copy that the page reader and carver read.
+//!
+//! # Why by hand
+//!
+//! SQLCipher's own way out, `sqlcipher_export`, copies the *live* rows into a fresh database:
+//! freelist pages, freeblocks and the unallocated space of each page, where deleted messages
+//! are, would be lost. So every page is decrypted here, whatever it holds, with the RustCrypto
+//! primitives (AES-256-CBC, PBKDF2, HMAC-SHA1/SHA512): the page layout (salt, IV and HMAC in
+//! the reserved tail of each page, HMAC over the page and its little-endian number) is small
+//! and fixed, and no crate implements it. The evidence file is only read.
+//!
+//! Layout of an encrypted page of size P with R reserved bytes: bytes `[0, P-R)` are AES-CBC
+//! ciphertext (page 1: `[16, P-R)`, its first 16 bytes being the KDF salt), then the 16-byte IV,
+//! then the HMAC (when the set has one) of `ciphertext ‖ IV ‖ le32(page number)`.
+//! Keys: `enc = PBKDF2(passphrase, salt, kdf_iter)` (or a raw 32-byte key as is),
+//! `mac = PBKDF2(enc, salt ⊕ 0x3a, 2)`, with the set's PRF.
+
+use crate::error::{Error, Result};
+use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use sha2::Sha512;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
+
+/// Hash function of the KDF and the HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Prf {
+    /// HMAC-SHA1 (SQLCipher 1-3, WeChat PC 3.x).
+    Sha1,
+    /// HMAC-SHA512 (SQLCipher 4, WeChat PC 4.x).
+    Sha512,
+}
+
+/// One SQLCipher parameter set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CipherParams {
+    /// Name used on the command line.
+    pub name: &'static str,
+    /// Page size in bytes.
+    pub page_size: usize,
+    /// PBKDF2 iterations for the encryption key.
+    pub kdf_iter: u32,
+    /// PRF of the KDF (and of the HMAC, when there is one).
+    pub prf: Prf,
+    /// Whether each page carries an HMAC.
+    pub hmac: bool,
+    /// Reserved bytes at the end of each page (IV + HMAC, rounded up to 16).
+    pub reserve: usize,
+    /// A raw key is a passphrase for PBKDF2 (WeChat PC), not the AES key itself.
+    pub raw_key_is_passphrase: bool,
+}
+
+/// The parameter sets, in the order they are tried.
+pub const PARAMS: &[CipherParams] = &[
+    CipherParams {
+        name: "sqlcipher4",
+        page_size: 4096,
+        kdf_iter: 256_000,
+        prf: Prf::Sha512,
+        hmac: true,
+        reserve: 80,
+        raw_key_is_passphrase: false,
+    },
+    CipherParams {
+        name: "sqlcipher3",
+        page_size: 1024,
+        kdf_iter: 64_000,
+        prf: Prf::Sha1,
+        hmac: true,
+        reserve: 48,
+        raw_key_is_passphrase: false,
+    },
+    CipherParams {
+        name: "sqlcipher2",
+        page_size: 1024,
+        kdf_iter: 4000,
+        prf: Prf::Sha1,
+        hmac: true,
+        reserve: 48,
+        raw_key_is_passphrase: false,
+    },
+    // WeChat Android EnMicroMsg.db uses these with the 7-character key.
+    CipherParams {
+        name: "sqlcipher1",
+        page_size: 1024,
+        kdf_iter: 4000,
+        prf: Prf::Sha1,
+        hmac: false,
+        reserve: 16,
+        raw_key_is_passphrase: false,
+    },
+    CipherParams {
+        name: "wechat-pc3",
+        page_size: 4096,
+        kdf_iter: 64_000,
+        prf: Prf::Sha1,
+        hmac: true,
+        reserve: 48,
+        raw_key_is_passphrase: true,
+    },
+    CipherParams {
+        name: "wechat-pc4",
+        page_size: 4096,
+        kdf_iter: 256_000,
+        prf: Prf::Sha512,
+        hmac: true,
+        reserve: 80,
+        raw_key_is_passphrase: true,
+    },
+];
+
+/// The parameter set called `name`.
+pub fn params_named(name: &str) -> Option<CipherParams> {
+    PARAMS.iter().copied().find(|p| p.name == name)
+}
+
+/// What opens the database.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Key {
+    /// `PRAGMA key = 'passphrase'`.
+    Passphrase(Vec<u8>),
+    /// 32 raw key bytes (`PRAGMA key = "x'…'"`, or the key WeChat PC keeps in memory).
+    Raw([u8; 32]),
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys stay out of logs.
+        match self {
+            Key::Passphrase(_) => f.write_str("Key::Passphrase(…)"),
+            Key::Raw(_) => f.write_str("Key::Raw(…)"),
+        }
+    }
+}
+
+impl Key {
+    /// A raw key from 64 hex digits.
+    pub fn from_hex(hex_key: &str) -> Result<Key> {
+        let b = hex::decode(hex_key.trim()).map_err(|e| Error::BadKey {
+            detail: format!("not hex: {e}"),
+        })?;
+        let k: [u8; 32] = b.try_into().map_err(|b: Vec<u8>| Error::BadKey {
+            detail: format!("{} bytes; a raw key is 32 bytes (64 hex digits)", b.len()),
+        })?;
+        Ok(Key::Raw(k))
+    }
+
+    /// WeChat Android: the first 7 lowercase hex digits of MD5(IMEI ‖ UIN), as a passphrase.
+    pub fn wechat_android(imei: &str, uin: &str) -> Key {
+        use md5::Digest;
+        let d = md5::Md5::digest(format!("{imei}{uin}").as_bytes());
+        Key::Passphrase(hex::encode(d).as_bytes()[..7].to_vec())
+    }
+}
+
+/// Derived keys for one database and parameter set.
+struct Keys {
+    enc: [u8; 32],
+    mac: [u8; 32],
+}
+
+fn pbkdf2(prf: Prf, password: &[u8], salt: &[u8], iter: u32) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    match prf {
+        Prf::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, iter, &mut out),
+        Prf::Sha512 => pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, iter, &mut out),
+    }
+    out
+}
+
+fn derive(key: &Key, p: &CipherParams, salt: &[u8; 16]) -> Keys {
+    let enc = match key {
+        Key::Passphrase(pw) => pbkdf2(p.prf, pw, salt, p.kdf_iter),
+        Key::Raw(k) if p.raw_key_is_passphrase => pbkdf2(p.prf, k, salt, p.kdf_iter),
+        Key::Raw(k) => *k,
+    };
+    let mac_salt: Vec<u8> = salt.iter().map(|b| b ^ 0x3a).collect();
+    let mac = pbkdf2(p.prf, &enc, &mac_salt, 2);
+    Keys { enc, mac }
+}
+
+fn hmac_ok(p: &CipherParams, key: &[u8; 32], data: &[u8], pgno: u32, tag: &[u8]) -> bool {
+    let n = pgno.to_le_bytes();
+    match p.prf {
+        Prf::Sha1 => Hmac::<Sha1>::new_from_slice(key).is_ok_and(|mut m| {
+            m.update(data);
+            m.update(&n);
+            tag.get(..20).is_some_and(|t| m.verify_slice(t).is_ok())
+        }),
+        Prf::Sha512 => Hmac::<Sha512>::new_from_slice(key).is_ok_and(|mut m| {
+            m.update(data);
+            m.update(&n);
+            tag.get(..64).is_some_and(|t| m.verify_slice(t).is_ok())
+        }),
+    }
+}
+
+/// Why one page did not decrypt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFault {
+    /// The stored HMAC does not match (wrong key, or the page was altered).
+    Hmac,
+    /// The page is shorter than a page (the file's tail).
+    Short,
+}
+
+/// Decrypts one page in place into `out` (same length as `page`). Page 1's salt is replaced
+/// by the SQLite magic; the reserved tail is zeroed.
+pub fn decrypt_page(
+    p: &CipherParams,
+    keys_enc: &[u8; 32],
+    keys_mac: &[u8; 32],
+    pgno: u32,
+    page: &[u8],
+    out: &mut [u8],
+) -> std::result::Result<(), PageFault> {
+    let ps = p.page_size;
+    if page.len() < ps || out.len() < ps || ps <= p.reserve + 16 {
+        return Err(PageFault::Short);
+    }
+    let start = if pgno == 1 { 16 } else { 0 };
+    let end = ps - p.reserve;
+    let iv = &page[end..end + 16];
+    if p.hmac
+        && !hmac_ok(
+            p,
+            keys_mac,
+            &page[start..end + 16],
+            pgno,
+            &page[end + 16..ps],
+        )
+    {
+        return Err(PageFault::Hmac);
+    }
+    out[..ps].fill(0);
+    out[start..end].copy_from_slice(&page[start..end]);
+    let dec = Aes256CbcDec::new(keys_enc.into(), iv.into());
+    // The region is a whole number of AES blocks for every parameter set (P and R are
+    // multiples of 16); a malformed set is refused above by the size check.
+    if dec
+        .decrypt_padded_mut::<NoPadding>(&mut out[start..end])
+        .is_err()
+    {
+        return Err(PageFault::Short);
+    }
+    if pgno == 1 {
+        out[..16].copy_from_slice(crate::format::MAGIC);
+    }
+    Ok(())
+}
+
+/// Whether decrypted page 1 holds a SQLite header for this parameter set (the only check for
+/// sets without an HMAC; a wrong key gives random bytes here).
+fn header_ok(p: &CipherParams, page1: &[u8]) -> bool {
+    let Some(h) = page1.get(16..24) else {
+        return false;
+    };
+    let ps = u32::from(u16::from_be_bytes([h[0], h[1]]));
+    let ps = if ps == 1 { 65536 } else { ps as usize };
+    ps == p.page_size
+        && (1..=2).contains(&h[2])
+        && (1..=2).contains(&h[3])
+        // SQLite's reserved-bytes field can exceed the codec's reserve: SQLCipher 4 writes
+        // its own default (80) when a database is created before older settings are applied.
+        && usize::from(h[4]) >= p.reserve
+        && h[5..8] == [64, 32, 32]
+}
+
+/// What [`decrypt_file`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Decrypted {
+    /// The parameter set that opened the database.
+    pub params: CipherParams,
+    /// The plain working copy.
+    pub out: PathBuf,
+    /// Pages written.
+    pub pages: u64,
+    /// Pages whose HMAC did not match, written as zeros (their content cannot be trusted).
+    pub bad_pages: Vec<u64>,
+    /// Bytes at the end of the file that are not a whole page (not copied).
+    pub trailing_bytes: u64,
+    /// Parameter sets tried before, with why each failed.
+    pub tried: Vec<String>,
+}
+
+/// Finds the parameter set that opens page 1 with `key`: `only` if given, else each of
+/// [`PARAMS`] in turn. Returns the set and its derived keys.
+fn open_page1(
+    path: &Path,
+    head: &[u8],
+    key: &Key,
+    only: Option<CipherParams>,
+    tried: &mut Vec<String>,
+) -> Result<(CipherParams, Keys)> {
+    let sets: Vec<CipherParams> = only.map_or_else(|| PARAMS.to_vec(), |p| vec![p]);
+    let mut salt = [0u8; 16];
+    if head.len() < 16 {
+        return Err(Error::WrongKey {
+            path: path.to_owned(),
+            detail: format!("{} bytes: too short for an encrypted database", head.len()),
+        });
+    }
+    salt.copy_from_slice(&head[..16]);
+    if &salt == crate::format::MAGIC {
+        return Err(Error::WrongKey {
+            path: path.to_owned(),
+            detail: "not encrypted (it starts with the SQLite magic); recover it directly".into(),
+        });
+    }
+    for p in sets {
+        if head.len() < p.page_size {
+            tried.push(format!("{}: file shorter than one page", p.name));
+            continue;
+        }
+        let keys = derive(key, &p, &salt);
+        let mut out = vec![0u8; p.page_size];
+        match decrypt_page(&p, &keys.enc, &keys.mac, 1, &head[..p.page_size], &mut out) {
+            Err(PageFault::Hmac) => tried.push(format!("{}: page 1 HMAC mismatch", p.name)),
+            Err(PageFault::Short) => tried.push(format!("{}: page 1 too short", p.name)),
+            Ok(()) if !header_ok(&p, &out) => tried.push(format!(
+                "{}: page 1 header not valid after decryption",
+                p.name
+            )),
+            Ok(()) => return Ok((p, keys)),
+        }
+    }
+    Err(Error::WrongKey {
+        path: path.to_owned(),
+        detail: format!(
+            "the key does not open it ({}); check the key and the parameter set",
+            tried.join("; ")
+        ),
+    })
+}
+
+/// Decrypts `db` page by page into a new plain file `out` (which must not exist). The
+/// original is opened read-only. Free pages and free space are decrypted like everything else.
+pub fn decrypt_file(
+    db: &Path,
+    out: &Path,
+    key: &Key,
+    only: Option<CipherParams>,
+) -> Result<Decrypted> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    let mut f = File::open(db).map_err(io(db))?;
+    let len = f.metadata().map_err(io(db))?.len();
+    let mut head = vec![0u8; 65536.min(len as usize)];
+    f.read_exact(&mut head).map_err(io(db))?;
+    let mut tried = Vec::new();
+    let (p, keys) = open_page1(db, &head, key, only, &mut tried)?;
+    // Only the matching set's earlier failures are of interest.
+    tried.retain(|t| !t.starts_with(p.name));
+    let mut f = File::open(db).map_err(io(db))?;
+    let w = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(io(out))?;
+    let mut w = BufWriter::new(w);
+    let ps = p.page_size as u64;
+    let pages = len / ps;
+    let mut buf = vec![0u8; p.page_size];
+    let mut plain = vec![0u8; p.page_size];
+    let mut bad = Vec::new();
+    for pgno in 1..=pages {
+        f.read_exact(&mut buf).map_err(io(db))?;
+        let n = u32::try_from(pgno).unwrap_or(u32::MAX);
+        if decrypt_page(&p, &keys.enc, &keys.mac, n, &buf, &mut plain).is_err() {
+            plain.fill(0);
+            bad.push(pgno);
+        }
+        w.write_all(&plain).map_err(io(out))?;
+    }
+    w.flush().map_err(io(out))?;
+    Ok(Decrypted {
+        params: p,
+        out: out.to_owned(),
+        pages,
+        bad_pages: bad,
+        trailing_bytes: len % ps,
+        tried,
+    })
+}
