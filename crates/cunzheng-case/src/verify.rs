@@ -67,7 +67,8 @@ pub struct VerifyReport {
     pub discrepancies: Vec<Discrepancy>,
     /// Facts that are not discrepancies (unsealed staged work, for example).
     pub notes: Vec<String>,
-    /// Trust anchors (RFC 3161 tokens) of every seal version, checked offline.
+    /// Trust anchors (RFC 3161 tokens, transparency-log receipts) of every seal version,
+    /// checked offline.
     pub anchors: Vec<crate::anchor::AnchorStatus>,
 }
 
@@ -623,6 +624,17 @@ fn check_anchors(
                     status.name, t.gen_time, st.sealed_at
                 ));
             }
+            if let (Some(r), Some(t), Ok(sealed)) = (
+                &status.receipt,
+                &status.gen_time,
+                st.sealed_at.parse::<jiff::Timestamp>(),
+            ) && ((r.timestamp_ms / 1000) as i64) + 60 < sealed.as_second()
+            {
+                report.notes.push(format!(
+                    "seal {v} {}: the log's time {t} is before the statement's sealed-at {}: the examiner's clock was ahead",
+                    status.name, st.sealed_at
+                ));
+            }
             // Pending, unverified (no root configured) and unknown kinds are not
             // discrepancies; their state is in `anchors`.
             match status.status.as_str() {
@@ -630,7 +642,16 @@ fn check_anchors(
                 _ => c.add(
                     &status.path,
                     "anchor",
-                    format!("time-stamp {} of seal {v}: {}", status.name, status.detail),
+                    format!(
+                        "{} {} of seal {v}: {}",
+                        if status.kind == anchor::KIND_TLOG {
+                            "log receipt"
+                        } else {
+                            "time-stamp"
+                        },
+                        status.name,
+                        status.detail
+                    ),
                 ),
             }
             report.anchors.push(status);
