@@ -23,3 +23,5 @@ mod proof;
 mod tamper;
 /// Transparency log: kill -9 mid-append, CLI submit and verify.
 mod tlog;
+/// Transparency-log anchors: seal --log, stamp, verify, tampering, wrong keys.
+mod tlog_anchor;
