@@ -1,7 +1,7 @@
 //! Trust anchors of a seal: third parties that saw its Merkle root at a time.
 //!
 //! Each seal version keeps its anchors in `cunzheng/seals/NNNN/anchors/`, one name per anchor
-//! (`tsa-1`, `tsa-2`, …; a transparency-log receipt would be `log-1`), each with:
+//! (`tsa-1`, `tsa-2`, … for time-stamps, `log-1`, … for transparency-log receipts), each with:
 //!
 //! * `<name>.json`: an [`AnchorRecord`]: kind, where it was asked, which root, when. Written
 //!   once with the request and never changed;
@@ -57,7 +57,7 @@ pub struct Tsa {
 pub struct AnchorRecord {
     /// [`RECORD_FORMAT`].
     pub format: String,
-    /// [`KIND_RFC3161`] (other kinds later: transparency-log receipts).
+    /// [`KIND_RFC3161`] or [`KIND_TLOG`].
     pub kind: String,
     /// The anchor's name in the folder, e.g. `tsa-1`.
     pub name: String,
