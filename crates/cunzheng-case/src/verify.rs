@@ -160,6 +160,9 @@ pub struct Options {
     /// Trust roots (PEM) for every RFC 3161 token, obtained outside the case; when given,
     /// the roots stored beside each token are not used.
     pub tsa_roots_pem: Option<Vec<u8>>,
+    /// Transparency-log verifier keys (vkey text), obtained outside the case; when given,
+    /// every log receipt is checked against them instead of its stored `.vkey`.
+    pub log_keys: Vec<String>,
 }
 
 /// [`verify`] with [`Options`].
@@ -613,8 +616,11 @@ fn check_anchors(
                     ),
                 );
             }
-            let status =
-                anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref());
+            let status = if rec.kind == anchor::KIND_TLOG {
+                anchor::tlog::inspect_with_keys(layout, &st.merkle_root, &rec, &opts.log_keys)
+            } else {
+                anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref())
+            };
             // A token older than the seal it stamps means the examiner's clock ran ahead.
             if let (Some(t), Ok(sealed)) = (&status.token, st.sealed_at.parse::<jiff::Timestamp>())
                 && (t.gen_time_unix as i64) + 60 < sealed.as_second()

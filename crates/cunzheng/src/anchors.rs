@@ -193,6 +193,14 @@ fn log_key(given: &str, base: &Path, what: &str) -> Result<String> {
     Ok(k)
 }
 
+/// `verify --log-key`: the keys given, checked.
+pub fn log_keys_option(given: &[String]) -> Result<Vec<String>> {
+    given
+        .iter()
+        .map(|k| log_key(k, Path::new("."), "--log-key"))
+        .collect()
+}
+
 /// The logs to submit to: the flags' when given, else the config file's (unless --no-log).
 pub fn logs(flags: &LogFlags) -> Result<Vec<Log>> {
     if !flags.log_urls.is_empty() {

@@ -106,6 +106,10 @@ enum Command {
         /// case; repeatable) instead of the roots stored beside each token.
         #[arg(long = "tsa-ca", value_name = "PEM")]
         tsa_ca: Vec<PathBuf>,
+        /// Check every transparency-log receipt against this log key (`NAME+KEYID+BASE64` or a
+        /// file holding it, obtained outside the case; repeatable) instead of the stored one.
+        #[arg(long = "log-key", value_name = "VKEY")]
+        log_key: Vec<String>,
     },
     /// Write a Merkle inclusion proof for one sealed file.
     Prove {
@@ -286,7 +290,11 @@ pub fn run(args: Args) -> Result<u8> {
             let c = open(&case_dir)?;
             crate::anchors::stamp(json, &c, &actor)
         }
-        Command::Verify { case_dir, tsa_ca } => verify(json, &case_dir, &tsa_ca, &bar),
+        Command::Verify {
+            case_dir,
+            tsa_ca,
+            log_key,
+        } => verify(json, &case_dir, &tsa_ca, &log_key, &bar),
         Command::Prove {
             case_dir,
             file,
@@ -530,9 +538,16 @@ fn print_acquisition(json: bool, a: &Acquisition, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(json: bool, dir: &Path, tsa_ca: &[PathBuf], bar: &Bar) -> Result<u8> {
+fn verify(
+    json: bool,
+    dir: &Path,
+    tsa_ca: &[PathBuf],
+    log_keys: &[String],
+    bar: &Bar,
+) -> Result<u8> {
     let opts = cunzheng_case::verify::Options {
         tsa_roots_pem: crate::anchors::roots_option(tsa_ca)?,
+        log_keys: crate::anchors::log_keys_option(log_keys)?,
     };
     let report = match cunzheng_case::verify::verify_with(dir, bar, &opts) {
         Ok(r) => r,

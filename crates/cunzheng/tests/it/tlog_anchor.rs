@@ -267,6 +267,25 @@ fn a_wrong_key_rejects_the_receipt_and_no_key_is_only_unverified() {
             .trim(),
         log.vkey
     );
+    // The key obtained from the log's operator, given to verify: granted; another: invalid.
+    let c2 = case2.to_str().unwrap();
+    let out = env.run(&["--json", "verify", c2, "--log-key", &log.vkey]);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["anchors"][0]["status"], "granted", "{v:#}");
+    assert!(
+        v["anchors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a key given to verify"),
+        "{v:#}"
+    );
+    let out = env.run(&["--json", "verify", c2, "--log-key", &other.vkey]);
+    let v = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    assert_eq!(v["anchors"][0]["status"], "invalid", "{v:#}");
+    let out = env.run(&["verify", c2, "--log-key", "not a key"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 
     // Keys must pair with logs.
     let out = env.run(&[
