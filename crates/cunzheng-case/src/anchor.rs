@@ -1,14 +1,17 @@
 //! Trust anchors of a seal: third parties that saw its Merkle root at a time.
 //!
 //! Each seal version keeps its anchors in `cunzheng/seals/NNNN/anchors/`, one name per anchor
-//! (`tsa-1`, `tsa-2`, …; a transparency-log receipt would be `log-1`), each with:
+//! (`tsa-1`, `tsa-2`, … for time-stamps, `log-1`, … for transparency-log receipts), each with:
 //!
 //! * `<name>.json`: an [`AnchorRecord`]: kind, where it was asked, which root, when. Written
 //!   once with the request and never changed;
 //! * for RFC 3161: `<name>.tsq` (the request as sent), `<name>.roots.pem` (the trust roots
 //!   configured for that TSA, so `verify` works offline), and `<name>.tsr` once granted (the
 //!   TimeStampResp exactly as the TSA sent it). A response that failed verification is kept as
-//!   `<name>.rejected-<k>.tsr` and the request stays pending.
+//!   `<name>.rejected-<k>.tsr` and the request stays pending;
+//! * for a transparency log (`log-1`, …, see [`tlog`]): `<name>.vkey` (the log's verifier key
+//!   as configured, or as the log served it when none was), and `<name>.receipt.json` once the
+//!   log answered. A receipt that failed verification is kept as `<name>.rejected-<k>.json`.
 //!
 //! Anchors come after the signed statement (they stamp its root), so they are tag files added
 //! later: each change is one journal (`.cunzheng/anchoring.json`) that writes the files,
@@ -29,6 +32,9 @@ use cunzheng_seal::custody;
 use cunzheng_seal::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 use std::fs;
+
+pub mod tlog;
+pub use tlog::{HttpLog, KIND_TLOG, Log, Submitter};
 
 /// `format` of an anchor record.
 pub const RECORD_FORMAT: &str = "cunzheng-anchor/1";
@@ -51,7 +57,7 @@ pub struct Tsa {
 pub struct AnchorRecord {
     /// [`RECORD_FORMAT`].
     pub format: String,
-    /// [`KIND_RFC3161`] (other kinds later: transparency-log receipts).
+    /// [`KIND_RFC3161`] or [`KIND_TLOG`].
     pub kind: String,
     /// The anchor's name in the folder, e.g. `tsa-1`.
     pub name: String,
@@ -65,6 +71,10 @@ pub struct AnchorRecord {
     pub hash: String,
     /// When the request was made (RFC 3339 UTC, examiner's clock).
     pub requested_utc: String,
+    /// For a log: `pinned` (the `.vkey` was configured by the user) or `served` (it is the
+    /// key the log served, which proves nothing about who runs the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_key: Option<String>,
 }
 
 /// The state of one anchor as found in the bag.
@@ -87,6 +97,9 @@ pub struct AnchorStatus {
     /// Details of a verified token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<Verified>,
+    /// Details of a verified log receipt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<cunzheng_tlog::receipt::VerifiedReceipt>,
     /// Bag-relative path of the token, request or record.
     pub path: String,
     /// In words (the reason when not granted).
@@ -258,7 +271,8 @@ pub fn records(layout: &Layout, version: u32) -> Vec<(String, Result<AnchorRecor
         .map(|rd| {
             rd.flatten()
                 .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-                .filter(|n| n.ends_with(".json"))
+                // `<name>.json`; not `<name>.receipt.json` nor `<name>.rejected-<k>.json`.
+                .filter(|n| n.strip_suffix(".json").is_some_and(|s| !s.contains('.')))
                 .collect()
         })
         .unwrap_or_default();
@@ -311,9 +325,13 @@ pub fn inspect_with(
         status: "invalid".into(),
         gen_time: None,
         token: None,
+        receipt: None,
         path: format!("{base}.json"),
         detail: String::new(),
     };
+    if rec.kind == KIND_TLOG {
+        return tlog::inspect(layout, signed_root, rec, st);
+    }
     if rec.kind != KIND_RFC3161 {
         st.status = "unknown".into();
         st.detail = format!("anchor kind {} is not known to this version", rec.kind);
@@ -535,6 +553,7 @@ pub fn request(
             url: tsa.url.clone(),
             hash: tsa.hash.name().into(),
             requested_utc: now,
+            log_key: None,
         };
         let mut outs = vec![
             change.file(
@@ -566,12 +585,22 @@ pub fn request(
         .collect())
 }
 
-/// Sends every pending request of the case again (all seal versions). Returns the state of
-/// every anchor afterwards.
+/// Sends every pending request of the case again (all seal versions), logs through
+/// [`HttpLog`]. Returns the state of every anchor afterwards.
 pub fn stamp(
     layout: &Layout,
     actor: &Actor,
     transport: &dyn Transport,
+) -> Result<Vec<AnchorStatus>> {
+    stamp_with(layout, actor, transport, &HttpLog)
+}
+
+/// [`stamp`], submitting to transparency logs through `logs`.
+pub fn stamp_with(
+    layout: &Layout,
+    actor: &Actor,
+    transport: &dyn Transport,
+    logs: &dyn Submitter,
 ) -> Result<Vec<AnchorStatus>> {
     resume(layout)?;
     let mut change = Change::new(layout, actor)?;
@@ -582,6 +611,11 @@ pub fn stamp(
             let rec = rec?;
             let status = inspect(layout, &st.merkle_root, &rec);
             if status.status != "pending" {
+                continue;
+            }
+            if rec.kind == KIND_TLOG {
+                tlog::retry(&mut change, &rec, &st.merkle_root, logs)?;
+                all.push((st.merkle_root.clone(), rec));
                 continue;
             }
             let base = format!("{}/{}", anchors_rel(v), rec.name);

@@ -67,7 +67,8 @@ pub struct VerifyReport {
     pub discrepancies: Vec<Discrepancy>,
     /// Facts that are not discrepancies (unsealed staged work, for example).
     pub notes: Vec<String>,
-    /// Trust anchors (RFC 3161 tokens) of every seal version, checked offline.
+    /// Trust anchors (RFC 3161 tokens, transparency-log receipts) of every seal version,
+    /// checked offline.
     pub anchors: Vec<crate::anchor::AnchorStatus>,
 }
 
@@ -159,6 +160,9 @@ pub struct Options {
     /// Trust roots (PEM) for every RFC 3161 token, obtained outside the case; when given,
     /// the roots stored beside each token are not used.
     pub tsa_roots_pem: Option<Vec<u8>>,
+    /// Transparency-log verifier keys (vkey text), obtained outside the case; when given,
+    /// every log receipt is checked against them instead of its stored `.vkey`.
+    pub log_keys: Vec<String>,
 }
 
 /// [`verify`] with [`Options`].
@@ -612,8 +616,11 @@ fn check_anchors(
                     ),
                 );
             }
-            let status =
-                anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref());
+            let status = if rec.kind == anchor::KIND_TLOG {
+                anchor::tlog::inspect_with_keys(layout, &st.merkle_root, &rec, &opts.log_keys)
+            } else {
+                anchor::inspect_with(layout, &st.merkle_root, &rec, opts.tsa_roots_pem.as_deref())
+            };
             // A token older than the seal it stamps means the examiner's clock ran ahead.
             if let (Some(t), Ok(sealed)) = (&status.token, st.sealed_at.parse::<jiff::Timestamp>())
                 && (t.gen_time_unix as i64) + 60 < sealed.as_second()
@@ -623,6 +630,17 @@ fn check_anchors(
                     status.name, t.gen_time, st.sealed_at
                 ));
             }
+            if let (Some(r), Some(t), Ok(sealed)) = (
+                &status.receipt,
+                &status.gen_time,
+                st.sealed_at.parse::<jiff::Timestamp>(),
+            ) && ((r.timestamp_ms / 1000) as i64) + 60 < sealed.as_second()
+            {
+                report.notes.push(format!(
+                    "seal {v} {}: the log's time {t} is before the statement's sealed-at {}: the examiner's clock was ahead",
+                    status.name, st.sealed_at
+                ));
+            }
             // Pending, unverified (no root configured) and unknown kinds are not
             // discrepancies; their state is in `anchors`.
             match status.status.as_str() {
@@ -630,7 +648,16 @@ fn check_anchors(
                 _ => c.add(
                     &status.path,
                     "anchor",
-                    format!("time-stamp {} of seal {v}: {}", status.name, status.detail),
+                    format!(
+                        "{} {} of seal {v}: {}",
+                        if status.kind == anchor::KIND_TLOG {
+                            "log receipt"
+                        } else {
+                            "time-stamp"
+                        },
+                        status.name,
+                        status.detail
+                    ),
                 ),
             }
             report.anchors.push(status);

@@ -55,6 +55,8 @@ enum Command {
         parse: ParseFlags,
         #[command(flatten)]
         tsa: crate::anchors::TsaFlags,
+        #[command(flatten)]
+        log: crate::anchors::LogFlags,
     },
     /// Case management.
     #[command(subcommand)]
@@ -72,9 +74,10 @@ enum Command {
         parse: ParseFlags,
     },
     /// Seal what was added into a new seal version (earlier versions stay verifiable), and
-    /// have it time-stamped by the --tsa authorities (or those of the config file).
-    /// With --tsa and nothing new to seal, the latest seal is time-stamped.
-    /// Exit 3 when a time-stamp could not be obtained (it stays pending for `stamp`).
+    /// have it time-stamped by the --tsa authorities and logged by the --log transparency logs
+    /// (or those of the config file). With --tsa or --log and nothing new to seal, the latest
+    /// seal is anchored. Exit 3 when a time-stamp or log receipt could not be obtained (it
+    /// stays pending for `stamp`).
     Seal {
         /// The case folder.
         case_dir: PathBuf,
@@ -82,8 +85,11 @@ enum Command {
         who: WhoFlags,
         #[command(flatten)]
         tsa: crate::anchors::TsaFlags,
+        #[command(flatten)]
+        log: crate::anchors::LogFlags,
     },
-    /// Send pending time-stamp requests again (made while a TSA could not be reached).
+    /// Send pending time-stamp requests and log submissions again (made while a TSA or log
+    /// could not be reached).
     /// Exit 3 when some are still pending.
     Stamp {
         /// The case folder.
@@ -100,6 +106,10 @@ enum Command {
         /// case; repeatable) instead of the roots stored beside each token.
         #[arg(long = "tsa-ca", value_name = "PEM")]
         tsa_ca: Vec<PathBuf>,
+        /// Check every transparency-log receipt against this log key (`NAME+KEYID+BASE64` or a
+        /// file holding it, obtained outside the case; repeatable) instead of the stored one.
+        #[arg(long = "log-key", value_name = "VKEY")]
+        log_key: Vec<String>,
     },
     /// Write a Merkle inclusion proof for one sealed file.
     Prove {
@@ -265,8 +275,10 @@ pub fn run(args: Args) -> Result<u8> {
             who,
             parse,
             tsa,
+            log,
         } => {
             let tsas = crate::anchors::tsas(&tsa)?;
+            let logs = crate::anchors::logs(&log)?;
             let actor = actor(&who)?;
             let c = create(&out, &case, &actor)?;
             let acq = add(&c, &paths, &actor, &bar, &parse)?;
@@ -284,7 +296,7 @@ pub fn run(args: Args) -> Result<u8> {
                     )?)
                 };
             let sealed = seal(&c, &actor)?;
-            let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, false)?;
+            let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, &logs, false)?;
             if let Some(s) = &scanned
                 && !json
             {
@@ -318,12 +330,19 @@ pub fn run(args: Args) -> Result<u8> {
                 EXIT_OK
             })
         }
-        Command::Seal { case_dir, who, tsa } => {
+        Command::Seal {
+            case_dir,
+            who,
+            tsa,
+            log,
+        } => {
             let tsas = crate::anchors::tsas(&tsa)?;
+            let logs = crate::anchors::logs(&log)?;
             let actor = actor(&who)?;
             let c = open(&case_dir)?;
             let sealed = seal(&c, &actor)?;
-            let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, !tsa.urls.is_empty())?;
+            let latest = !tsa.urls.is_empty() || !log.log_urls.is_empty();
+            let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, &logs, latest)?;
             report_preserved(json, &c, None, sealed.as_ref(), &anchors)
         }
         Command::Stamp { case_dir, who } => {
@@ -331,7 +350,11 @@ pub fn run(args: Args) -> Result<u8> {
             let c = open(&case_dir)?;
             crate::anchors::stamp(json, &c, &actor)
         }
-        Command::Verify { case_dir, tsa_ca } => verify(json, &case_dir, &tsa_ca, &bar),
+        Command::Verify {
+            case_dir,
+            tsa_ca,
+            log_key,
+        } => verify(json, &case_dir, &tsa_ca, &log_key, &bar),
         Command::Prove {
             case_dir,
             file,
@@ -492,15 +515,17 @@ fn seal(c: &Case, actor: &Actor) -> Result<Option<SealOutcome>> {
     })
 }
 
-/// Time-stamps the seal just made (or, when `latest` and nothing was new, the latest seal).
+/// Time-stamps the seal just made and submits it to the logs (or, when `latest` and nothing
+/// was new, the latest seal).
 fn anchor_seal(
     c: &Case,
     actor: &Actor,
     sealed: Option<&SealOutcome>,
     tsas: &[cunzheng_case::anchor::Tsa],
+    logs: &[cunzheng_case::anchor::Log],
     latest: bool,
 ) -> Result<Vec<cunzheng_case::anchor::AnchorStatus>> {
-    if tsas.is_empty() {
+    if tsas.is_empty() && logs.is_empty() {
         return Ok(Vec::new());
     }
     let version = match sealed {
@@ -511,7 +536,15 @@ fn anchor_seal(
         },
         None => return Ok(Vec::new()),
     };
-    crate::anchors::request(c, actor, version, tsas)
+    let mut st = if tsas.is_empty() {
+        Vec::new()
+    } else {
+        crate::anchors::request(c, actor, version, tsas)?
+    };
+    if !logs.is_empty() {
+        st.extend(crate::anchors::request_logs(c, actor, version, logs)?);
+    }
+    Ok(st)
 }
 
 fn report_preserved(
@@ -595,9 +628,16 @@ fn print_acquisition(json: bool, a: &Acquisition, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn verify(json: bool, dir: &Path, tsa_ca: &[PathBuf], bar: &Bar) -> Result<u8> {
+fn verify(
+    json: bool,
+    dir: &Path,
+    tsa_ca: &[PathBuf],
+    log_keys: &[String],
+    bar: &Bar,
+) -> Result<u8> {
     let opts = cunzheng_case::verify::Options {
         tsa_roots_pem: crate::anchors::roots_option(tsa_ca)?,
+        log_keys: crate::anchors::log_keys_option(log_keys)?,
     };
     let report = match cunzheng_case::verify::verify_with(dir, bar, &opts) {
         Ok(r) => r,

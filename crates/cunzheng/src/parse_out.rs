@@ -13,6 +13,9 @@ use std::thread::JoinHandle;
 use cunzheng_model::{Conversation, Message, Unparsed};
 
 /// One record on its way to the writer.
+// Messages are nearly every record: boxing them to shrink the rarer variants would add an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
 enum Rec {
     Conversation(Conversation),
     Message(Message),

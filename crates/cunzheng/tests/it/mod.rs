@@ -27,3 +27,5 @@ mod recover;
 mod tamper;
 /// Transparency log: kill -9 mid-append, CLI submit and verify.
 mod tlog;
+/// Transparency-log anchors: seal --log, stamp, verify, tampering, wrong keys.
+mod tlog_anchor;
