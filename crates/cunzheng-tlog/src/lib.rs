@@ -9,6 +9,8 @@
 //! * [`note`] and [`checkpoint`]: C2SP signed notes and checkpoints (Ed25519, and timestamped
 //!   witness cosignatures).
 //! * [`server`]: the HTTP API (axum) over a [`log::Log`].
+//! * [`witness`]: a second instance that cosigns the log's checkpoints after checking
+//!   consistency, and keeps both checkpoints as evidence when the log forks.
 //! * [`client`] and [`receipt`]: submit a seal root, keep the [`receipt::Receipt`], verify it
 //!   offline and check later checkpoints for consistency.
 //!
@@ -35,5 +37,6 @@ pub mod receipt;
 pub mod server;
 pub mod store;
 pub mod tree;
+pub mod witness;
 
 pub use error::{Error, Result};

@@ -18,8 +18,32 @@ const ORIGIN: &str = "crash.test/log";
 /// Acknowledged (index, entry) pairs.
 type Acked = Vec<(u64, Vec<u8>)>;
 
+/// A child process killed when the test ends, even by a failed assertion, so that no server
+/// outlives its test.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Starts `cunzheng log serve` on a free port; returns the child, its URL and its key.
-fn serve(env: &Env) -> (Child, String, String) {
+fn serve(env: &Env) -> (Running, String, String) {
     let db = env.path("log.db");
     let key = env.path("log-key.pem");
     let mut child = env
@@ -38,6 +62,7 @@ fn serve(env: &Env) -> (Child, String, String) {
         ])
         .stdout(Stdio::piped())
         .spawn()
+        .map(Running)
         .expect("spawn log serve");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
@@ -217,4 +242,77 @@ fn submit_and_verify_from_the_cli() {
     assert_eq!(out.status.code(), Some(1));
     child.kill().expect("stop server");
     let _ = child.wait();
+}
+
+#[test]
+fn witness_from_the_cli_cosigns_the_log() {
+    let env = Env::new();
+    let (mut log, url, vkey) = serve(&env);
+    let client = Client::new(&url);
+    for i in 0u8..3 {
+        client.add_entry(&[i; 32]).expect("append");
+    }
+    let wdb = env.path("w.db");
+    let mut w = env
+        .cmd(&[
+            "--json",
+            "log",
+            "witness",
+            "--log",
+            &url,
+            "--log-key",
+            &vkey,
+            "--bind",
+            "127.0.0.1:0",
+            "--db",
+            wdb.to_str().expect("utf8"),
+            "--interval",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .expect("spawn witness");
+    let mut line = String::new();
+    BufReader::new(w.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ready line");
+    let v: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let waddr = v["listening"].as_str().expect("addr").to_owned();
+    let wkey = Verifier::parse(v["witness_key"].as_str().expect("key")).expect("witness vkey");
+    let log_key = Verifier::parse(&vkey).expect("vkey");
+    let start = Instant::now();
+    let cosigned = loop {
+        let body = http_get_ok(&waddr);
+        if let Some(b) = body {
+            break b;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "witness never cosigned"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let cp = SignedCheckpoint::parse_verified(&cosigned, &log_key).expect("log signature");
+    assert_eq!(cp.checkpoint.size, 3);
+    cp.note.verify(&wkey).expect("witness cosignature");
+    w.kill().expect("stop witness");
+    let _ = w.wait();
+    log.kill().expect("stop log");
+    let _ = log.wait();
+}
+
+/// GET /checkpoint on `addr` over a plain socket; the body when the status is 200.
+fn http_get_ok(addr: &str) -> Option<Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"GET /checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..split]);
+    head.starts_with("HTTP/1.1 200")
+        .then(|| buf[split + 4..].to_vec())
 }
