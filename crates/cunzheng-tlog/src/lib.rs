@@ -40,3 +40,12 @@ pub mod tree;
 pub mod witness;
 
 pub use error::{Error, Result};
+
+/// Not part of the API: entry points for fuzzing.
+#[doc(hidden)]
+pub mod internal {
+    pub mod fuzzing {
+        pub use crate::fuzzing::*;
+    }
+}
+mod fuzzing;
