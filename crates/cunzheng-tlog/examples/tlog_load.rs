@@ -78,7 +78,7 @@ fn main() {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
-        .map(|c| {
+        .map(|_| {
             let (next, stop, url) = (next.clone(), stop.clone(), url.clone());
             std::thread::spawn(move || {
                 let client = Client::new(&url);
@@ -102,7 +102,7 @@ fn main() {
                     if i % 997 == 0 {
                         proof_lens.push((r.index, r.inclusion_proof.len()));
                     }
-                    if c == 0 && i % 50_000 == 0 && i > 0 {
+                    if i % 100_000 == 0 && i > 0 {
                         eprintln!("  {i} appended, {:.0} s", started.elapsed().as_secs_f64());
                     }
                 }
