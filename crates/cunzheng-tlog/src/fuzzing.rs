@@ -32,6 +32,7 @@ pub fn checkpoint_note(data: &[u8]) {
             assert_eq!(cp.to_text(), s);
         }
     }
+    #[cfg(feature = "server")]
     let _ = crate::witness::parse_push(data);
 }
 

@@ -14,6 +14,10 @@
 //! * [`client`] and [`receipt`]: submit a seal root, keep the [`receipt::Receipt`], verify it
 //!   offline and check later checkpoints for consistency.
 //!
+//! Features: `client` (ureq) and `server` (tokio + axum: log writer, HTTP API, witness), both
+//! on by default; without them the crate is formats and offline verification only, for
+//! crates that check receipts stored in a case.
+//!
 //! ```
 //! use cunzheng_tlog::checkpoint::Checkpoint;
 //! use cunzheng_tlog::note::{NoteSigner, TYPE_ED25519};
@@ -27,16 +31,20 @@
 
 pub mod api;
 pub mod checkpoint;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod error;
 pub mod keys;
 pub mod layout;
+#[cfg(feature = "server")]
 pub mod log;
 pub mod note;
 pub mod receipt;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod store;
 pub mod tree;
+#[cfg(feature = "server")]
 pub mod witness;
 
 pub use error::{Error, Result};

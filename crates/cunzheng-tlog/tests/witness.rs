@@ -1,4 +1,5 @@
 //! A witness cosigns a growing log and refuses a forked one, keeping both checkpoints.
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
