@@ -316,3 +316,87 @@ fn http_get_ok(addr: &str) -> Option<Vec<u8>> {
     head.starts_with("HTTP/1.1 200")
         .then(|| buf[split + 4..].to_vec())
 }
+
+/// The checkpoint's signature and key ID checked with OpenSSL, an implementation independent
+/// of ours: `openssl pkeyutl -verify -rawin` over the note text, and SHA-256 of
+/// name || 0x0A || 0x01 || raw public key for the key ID.
+#[test]
+fn checkpoint_signature_verifies_with_openssl() {
+    use base64::Engine as _;
+    let env = Env::new();
+    let (_log, url, _) = serve(&env);
+    let client = Client::new(&url);
+    for i in 0u8..3 {
+        client.add_entry(&[i; 32]).expect("append");
+    }
+    let note = String::from_utf8(client.checkpoint().expect("checkpoint")).expect("utf8");
+    let (text, sigs) = note.split_at(note.rfind("\n\n").expect("blank line") + 1);
+    let line = sigs
+        .trim_start_matches('\n')
+        .lines()
+        .next()
+        .expect("signature line");
+    let b64 = line
+        .strip_prefix(&format!("\u{2014} {ORIGIN} "))
+        .expect("key name is the origin");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    assert_eq!(raw.len(), 68);
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl (scripts/test installs it)");
+        (out.status.success(), out.stdout)
+    };
+    let key = env.path("log-key.pem");
+    let (pem, der) = (env.path("pub.pem"), env.path("pub.der"));
+    let path = |p: &std::path::Path| p.to_str().expect("utf8").to_owned();
+    assert!(openssl(&["pkey", "-in", &path(&key), "-pubout", "-out", &path(&pem)]).0);
+    assert!(
+        openssl(&[
+            "pkey",
+            "-in",
+            &path(&key),
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            &path(&der)
+        ])
+        .0
+    );
+    let (msg, sig) = (env.path("msg"), env.path("sig"));
+    std::fs::write(&msg, text).expect("write");
+    std::fs::write(&sig, &raw[4..]).expect("write");
+    let verify = |m: &std::path::Path| {
+        openssl(&[
+            "pkeyutl",
+            "-verify",
+            "-pubin",
+            "-inkey",
+            &path(&pem),
+            "-rawin",
+            "-in",
+            &path(m),
+            "-sigfile",
+            &path(&sig),
+        ])
+        .0
+    };
+    assert!(verify(&msg), "openssl rejects the checkpoint signature");
+    let tampered = env.path("tampered");
+    std::fs::write(&tampered, text.replace("\n3\n", "\n4\n")).expect("write");
+    assert!(!verify(&tampered), "openssl accepts a tampered checkpoint");
+    // Key ID: SHA-256(name || 0x0A || 0x01 || 32-byte key)[:4]; the key is the DER's tail.
+    let spki = std::fs::read(&der).expect("der");
+    let mut pre = ORIGIN.as_bytes().to_vec();
+    pre.extend_from_slice(&[0x0a, 0x01]);
+    pre.extend_from_slice(&spki[spki.len() - 32..]);
+    let pre_path = env.path("keyid-input");
+    std::fs::write(&pre_path, pre).expect("write");
+    let (ok, digest) = openssl(&["dgst", "-sha256", "-binary", &path(&pre_path)]);
+    assert!(ok);
+    assert_eq!(&digest[..4], &raw[..4], "key ID");
+}
