@@ -84,10 +84,10 @@ pub enum LogCommand {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
         /// The consistency proof (JSON from GET /proof/consistency); without it, it is
-        /// fetched from --url.
+        /// fetched from --url, else from the log URL stored in the receipt.
         #[arg(long, requires = "checkpoint")]
         proof: Option<PathBuf>,
-        /// The log to fetch the consistency proof from.
+        /// The log to fetch the consistency proof from (default: the receipt's log URL).
         #[arg(long, requires = "checkpoint")]
         url: Option<String>,
     },
@@ -324,11 +324,14 @@ fn verify(
                 }
                 client::parse_hashes(&r.proof, &p.display().to_string())?
             }
-            (None, Some(u)) if o > 0 && o <= n => Client::new(u)
-                .consistency(o, n)
-                .with_context(|| format!("could not fetch the consistency proof from {u}"))?,
-            (None, Some(_)) => Vec::new(),
-            (None, None) => bail!("give --proof FILE or --url URL with --checkpoint"),
+            (None, u) if o > 0 && o < n => {
+                // Without --proof or --url, ask the log the receipt came from.
+                let u = u.unwrap_or(&receipt.log_url);
+                Client::new(u)
+                    .consistency(o, n)
+                    .with_context(|| format!("could not fetch the consistency proof from {u}; give --proof FILE to check offline"))?
+            }
+            (None, _) => Vec::new(),
         };
         match receipt::verify_consistency(&key, &older, &newer, &hashes) {
             Ok(()) => consistent = Some(n),

@@ -207,8 +207,6 @@ fn submit_and_verify_from_the_cli() {
         &vkey,
         "--checkpoint",
         cp.to_str().expect("utf8"),
-        "--url",
-        &url,
     ]);
     assert_eq!(
         out.status.code(),
