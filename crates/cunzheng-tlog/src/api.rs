@@ -22,7 +22,7 @@ pub struct AddEntryResponse {
     /// The entry was already logged; index and time are the first submission's.
     pub duplicate: bool,
     /// Signed entry timestamp: base64 Ed25519 signature by the log key over
-    /// [`crate::log::set_message`].
+    /// [`crate::receipt::set_message`].
     pub set: String,
     /// A signed checkpoint (C2SP note) whose tree includes the entry.
     pub checkpoint: String,

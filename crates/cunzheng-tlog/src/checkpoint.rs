@@ -1,9 +1,8 @@
 //! C2SP transparency-log checkpoints (c2sp.org/tlog-checkpoint): the note text
 //! `<origin>\n<tree size>\n<base64 root hash>\n[extension lines]`, signed by the log.
 
-use crate::note::{Note, NoteError, NoteSigner, Verifier};
+use crate::note::{B64, Note, NoteError, NoteSigner, Verifier};
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use cunzheng_seal::merkle::Hash;
 
 /// A tree head: origin, size, root.

@@ -1,9 +1,10 @@
-//! The log's and the witness's Ed25519 keys: PKCS#8 PEM files, made on first use with mode 0600.
+//! The log's and the witness's Ed25519 keys: PKCS#8 PEM files, made on first use with mode 0600
+//! (readable by `openssl pkey`).
 
 use crate::error::{Error, Result};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use std::io::Write;
 use std::path::Path;
 
@@ -25,7 +26,13 @@ pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool)> {
                 std::fs::create_dir_all(dir).map_err(io)?;
             }
             let key = SigningKey::generate(&mut rand_core::OsRng);
-            let pem = key
+            // PKCS#8 v1 (no public key field): OpenSSL 3.0 cannot read ed25519-dalek's v2
+            // encoding, and operators check the log key with `openssl pkey -pubout`.
+            let v1 = KeypairBytes {
+                secret_key: key.to_bytes(),
+                public_key: None,
+            };
+            let pem = v1
                 .to_pkcs8_pem(LineEnding::LF)
                 .map_err(|_| Error::BadKeyFile {
                     path: path.to_owned(),

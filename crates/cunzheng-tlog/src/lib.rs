@@ -9,8 +9,14 @@
 //! * [`note`] and [`checkpoint`]: C2SP signed notes and checkpoints (Ed25519, and timestamped
 //!   witness cosignatures).
 //! * [`server`]: the HTTP API (axum) over a [`log::Log`].
+//! * [`witness`]: a second instance that cosigns the log's checkpoints after checking
+//!   consistency, and keeps both checkpoints as evidence when the log forks.
 //! * [`client`] and [`receipt`]: submit a seal root, keep the [`receipt::Receipt`], verify it
 //!   offline and check later checkpoints for consistency.
+//!
+//! Features: `client` (ureq) and `server` (tokio + axum: log writer, HTTP API, witness), both
+//! on by default; without them the crate is formats and offline verification only, for
+//! crates that check receipts stored in a case.
 //!
 //! ```
 //! use cunzheng_tlog::checkpoint::Checkpoint;
@@ -25,15 +31,29 @@
 
 pub mod api;
 pub mod checkpoint;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod error;
 pub mod keys;
 pub mod layout;
+#[cfg(feature = "server")]
 pub mod log;
 pub mod note;
 pub mod receipt;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod store;
 pub mod tree;
+#[cfg(feature = "server")]
+pub mod witness;
 
 pub use error::{Error, Result};
+
+/// Not part of the API: entry points for fuzzing.
+#[doc(hidden)]
+pub mod internal {
+    pub mod fuzzing {
+        pub use crate::fuzzing::*;
+    }
+}
+mod fuzzing;

@@ -10,6 +10,7 @@ use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::error::{Error, Result};
 use crate::layout::NodeId;
 use crate::note::NoteSigner;
+pub use crate::receipt::set_message;
 use crate::store::{self, Nodes, ReaderPool};
 use crate::tree::{self, Frontier, TreeError};
 use cunzheng_seal::merkle::{self, Hash};
@@ -354,15 +355,6 @@ impl Writer {
         }
         Ok((slots, cp))
     }
-}
-
-/// The bytes a signed entry timestamp (SET) signs: a domain line, the origin, the index,
-/// the time in ms and the hex leaf hash, one per line.
-pub fn set_message(origin: &str, index: u64, time_ms: u64, leaf: &Hash) -> String {
-    format!(
-        "cunzheng-tlog signed-entry-timestamp/v1\n{origin}\n{index}\n{time_ms}\n{}\n",
-        hex::encode(leaf)
-    )
 }
 
 #[cfg(test)]

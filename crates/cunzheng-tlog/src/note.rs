@@ -6,7 +6,8 @@
 //! Sigstore-specific or unmaintained; the parser is fuzzed (`fuzz/fuzz_targets/checkpoint_note.rs`).
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +21,13 @@ pub const TYPE_ED25519: u8 = 0x01;
 pub const TYPE_COSIGNATURE: u8 = 0x04;
 
 const DASH: &str = "\u{2014} ";
+
+/// Standard base64 that accepts only the canonical encoding (padding required, no stray
+/// bits), so a parsed note or checkpoint writes back byte for byte.
+pub(crate) const B64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
 
 /// Why a note or key was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,6 @@
 
 use crate::api::AddEntryResponse;
 use crate::checkpoint::SignedCheckpoint;
-use crate::log::set_message;
 use crate::note::{NoteError, Verifier};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -208,6 +207,15 @@ pub fn verify_consistency(
     }
     merkle::verify_consistency(o.size, n.size, &o.root, &n.root, proof)
         .map_err(|e| inconsistent(e.to_string()))
+}
+
+/// The bytes a signed entry timestamp (SET) signs: a domain line, the origin, the index,
+/// the time in ms and the hex leaf hash, one per line.
+pub fn set_message(origin: &str, index: u64, time_ms: u64, leaf: &Hash) -> String {
+    format!(
+        "cunzheng-tlog signed-entry-timestamp/v1\n{origin}\n{index}\n{time_ms}\n{}\n",
+        hex::encode(leaf)
+    )
 }
 
 #[cfg(test)]

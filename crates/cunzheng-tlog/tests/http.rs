@@ -1,5 +1,6 @@
 //! The HTTP API end to end on 127.0.0.1: receipts, proofs checked with cunzheng-seal's
 //! verifier, the C2SP checkpoint format, consistency across growth, hostile requests.
+#![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -10,6 +10,7 @@ use cunzheng_tlog::client::{self, Client};
 use cunzheng_tlog::note::Verifier;
 use cunzheng_tlog::receipt::{self, Receipt};
 use cunzheng_tlog::server::{ServeConfig, Started};
+use cunzheng_tlog::witness::{WitnessConfig, WitnessError};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,31 @@ pub enum LogCommand {
         /// The log's origin line and key name, e.g. `evidence.example.org/log`.
         #[arg(long, default_value = "cunzheng.local/log")]
         origin: String,
+    },
+    /// Witness a log: poll it, check each checkpoint extends the last one cosigned, cosign it
+    /// (C2SP timestamped Ed25519 cosignature), keep both checkpoints as evidence on a fork.
+    Witness {
+        /// The watched log's base URL.
+        #[arg(long)]
+        log: String,
+        /// The watched log's verifier key `NAME+KEYID+BASE64` (from its `log serve` output).
+        #[arg(long)]
+        log_key: String,
+        /// Address to serve the cosigned checkpoint and the evidence on.
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        bind: String,
+        /// The witness database (created when missing).
+        #[arg(long, default_value = "witness.db")]
+        db: PathBuf,
+        /// The witness's Ed25519 private key, PKCS#8 PEM (made when missing; default: DB.key.pem).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The witness's key name.
+        #[arg(long, default_value = "cunzheng.local/witness")]
+        name: String,
+        /// Seconds between polls of the log.
+        #[arg(long, default_value_t = 10)]
+        interval: u64,
     },
     /// Submit a seal's Merkle root to a log and print (or write) the receipt.
     Submit {
@@ -58,10 +84,10 @@ pub enum LogCommand {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
         /// The consistency proof (JSON from GET /proof/consistency); without it, it is
-        /// fetched from --url.
+        /// fetched from --url, else from the log URL stored in the receipt.
         #[arg(long, requires = "checkpoint")]
         proof: Option<PathBuf>,
-        /// The log to fetch the consistency proof from.
+        /// The log to fetch the consistency proof from (default: the receipt's log URL).
         #[arg(long, requires = "checkpoint")]
         url: Option<String>,
     },
@@ -76,6 +102,15 @@ pub fn run(cmd: LogCommand, json: bool) -> Result<u8> {
             key,
             origin,
         } => serve(json, bind, db, key, origin),
+        LogCommand::Witness {
+            log,
+            log_key,
+            bind,
+            db,
+            key,
+            name,
+            interval,
+        } => witness(json, log, &log_key, bind, db, key, name, interval),
         LogCommand::Submit { url, root, out } => submit(json, &url, &root, out.as_deref()),
         LogCommand::Verify {
             receipt,
@@ -136,6 +171,72 @@ fn serve(
     cunzheng_tlog::server::run_blocking(&cfg, ready).with_context(|| {
         format!(
             "could not run the log on {} with database {}",
+            cfg.bind,
+            cfg.db.display()
+        )
+    })?;
+    Ok(EXIT_OK)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn witness(
+    json: bool,
+    log: String,
+    log_key: &str,
+    bind: String,
+    db: PathBuf,
+    key: Option<PathBuf>,
+    name: String,
+    interval: u64,
+) -> Result<u8> {
+    let cfg = WitnessConfig {
+        bind,
+        key: key.unwrap_or_else(|| default_key(&db)),
+        db,
+        name,
+        log_url: log,
+        log_key: Verifier::parse(log_key).context("--log-key is not NAME+KEYID+BASE64")?,
+        interval: std::time::Duration::from_secs(interval.max(1)),
+    };
+    let ready = |addr: std::net::SocketAddr, vkey: &str| {
+        let mut out = std::io::stdout().lock();
+        if json {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::json!({"listening": addr.to_string(), "witness_key": vkey})
+            );
+        } else {
+            let _ = writeln!(out, "witness listening on http://{addr}");
+            let _ = writeln!(out, "witness key: {vkey}");
+        }
+        let _ = out.flush();
+    };
+    let report = move |r: &Result<String, WitnessError>| {
+        let line = match r {
+            Ok(note) => {
+                let size = SignedCheckpoint::parse(note.as_bytes())
+                    .map(|c| c.checkpoint.size)
+                    .unwrap_or(0);
+                if json {
+                    serde_json::json!({"cosigned_size": size}).to_string()
+                } else {
+                    format!("cosigned tree size {size}")
+                }
+            }
+            Err(e) => {
+                if json {
+                    serde_json::json!({"refused": e.to_string()}).to_string()
+                } else {
+                    format!("not cosigned: {e}")
+                }
+            }
+        };
+        eprintln!("{line}");
+    };
+    cunzheng_tlog::witness::run_blocking(&cfg, ready, report).with_context(|| {
+        format!(
+            "could not run the witness on {} with database {}",
             cfg.bind,
             cfg.db.display()
         )
@@ -223,11 +324,14 @@ fn verify(
                 }
                 client::parse_hashes(&r.proof, &p.display().to_string())?
             }
-            (None, Some(u)) if o > 0 && o <= n => Client::new(u)
-                .consistency(o, n)
-                .with_context(|| format!("could not fetch the consistency proof from {u}"))?,
-            (None, Some(_)) => Vec::new(),
-            (None, None) => bail!("give --proof FILE or --url URL with --checkpoint"),
+            (None, u) if o > 0 && o < n => {
+                // Without --proof or --url, ask the log the receipt came from.
+                let u = u.unwrap_or(&receipt.log_url);
+                Client::new(u)
+                    .consistency(o, n)
+                    .with_context(|| format!("could not fetch the consistency proof from {u}; give --proof FILE to check offline"))?
+            }
+            (None, _) => Vec::new(),
         };
         match receipt::verify_consistency(&key, &older, &newer, &hashes) {
             Ok(()) => consistent = Some(n),
