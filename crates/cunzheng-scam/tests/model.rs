@@ -168,6 +168,10 @@ fn verdict_invariants_on_generated_text() {
         "loan",
         "sloane",
     ];
+    for empty in [Input::Turns(Vec::new()), Input::Text(String::new())] {
+        let v = c.classify(&empty);
+        assert!(v.scam < 0.5 && v.scam_type.is_none() && v.reasons.is_empty());
+    }
     let mut state: u64 = 0x1234_5678;
     let mut next = || {
         state ^= state << 13;
