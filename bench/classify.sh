@@ -6,14 +6,15 @@
 #
 # The messages are the texts of the labelled datasets (every turn of a dialogue is one message),
 # repeated in file order until MESSAGES lines; the file is made once under $BENCH_DIR (default
-# /tmp/cunzheng-bench). One warm-up run, then REPEAT runs (default 3); prints the median wall
-# time, messages/s and MB/s of message text (UTF-8 bytes of the `text` fields) and of input.
+# /tmp/cunzheng-bench). REPEAT runs (default 1); prints the median CPU time of the process
+# (user + sys: one core's throughput even on a shared machine), messages/s and MB/s of message
+# text (UTF-8 bytes of the `text` fields) and of JSON input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 datasets=${2:-../shared/datasets}
 dir=${BENCH_DIR:-/tmp/cunzheng-bench}
-repeat=${REPEAT:-3}
+repeat=${REPEAT:-1}
 mkdir -p "$dir"
 input="$dir/classify-$n.jsonl"
 
@@ -56,22 +57,24 @@ command -v taskset >/dev/null && pin=(taskset -c 0)
 
 text_bytes=$(cat "$input.textbytes")
 input_bytes=$(stat -c %s "$input")
-lines=$("${pin[@]}" "$bin" classify --json < "$input" | wc -l)
-[ "$lines" -eq "$n" ] || { echo "expected $n verdicts, got $lines" >&2; exit 1; }
+out="$dir/classify-$n.out.jsonl"
 
+# CPU seconds (user + sys) of the one process, not wall time: the throughput of one core even
+# when the machine is shared. Wall time is printed too.
 times=()
-for _ in $(seq "$repeat"); do
-    s=$(date +%s.%N)
-    "${pin[@]}" "$bin" classify --json < "$input" > /dev/null
-    e=$(date +%s.%N)
-    times+=("$(echo "$e - $s" | bc -l)")
+for r in $(seq "$repeat"); do
+    /usr/bin/time -f "%e %U %S" -o "$dir/classify.time" "${pin[@]}" "$bin" classify --json < "$input" > "$out"
+    lines=$(wc -l < "$out")
+    [ "$lines" -eq "$n" ] || { echo "expected $n verdicts, got $lines" >&2; exit 1; }
+    read -r wall user sys < "$dir/classify.time"
+    times+=("$(echo "$user + $sys" | bc -l)")
+    echo "run $r: wall ${wall} s, cpu $(echo "$user + $sys" | bc -l) s"
 done
 median=$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (repeat + 1) / 2 ))p")
-python3 - "$n" "$text_bytes" "$input_bytes" "$median" "${times[*]}" <<'PY'
+python3 - "$n" "$text_bytes" "$input_bytes" "$median" "$(stat -c %s "$out")" <<'PY'
 import sys
-n, tb, ib, t = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-print(f"cunzheng classify --json, {n} messages, one core; runs: {sys.argv[5]} s")
-print(f"median {t:.2f} s: {n / t:,.0f} messages/s, "
-      f"{tb / t / 1e6:.1f} MB/s of message text ({tb / 1e6:.1f} MB), "
-      f"{ib / t / 1e6:.1f} MB/s of JSON input ({ib / 1e6:.1f} MB)")
+n, tb, ib, t, ob = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+print(f"cunzheng classify --json, {n} messages, one core; median CPU {t:.2f} s")
+print(f"{n / t:,.0f} messages/s, {tb / t / 1e6:.1f} MB/s of message text ({tb / 1e6:.1f} MB), "
+      f"{ib / t / 1e6:.1f} MB/s of JSON input ({ib / 1e6:.1f} MB); output {ob / 1e6:.0f} MB")
 PY

@@ -160,8 +160,15 @@ impl Classifier {
             .map(|&(b, v)| (b, head.weight(b) * v))
             .filter(|&(_, c)| c * sign > 0.0)
             .collect();
-        contrib.sort_by(|a, b| (b.1 * sign).total_cmp(&(a.1 * sign)).then(a.0.cmp(&b.0)));
-        contrib.truncate(limit * 6);
+        let order = |a: &(u32, f32), b: &(u32, f32)| {
+            (b.1 * sign).total_cmp(&(a.1 * sign)).then(a.0.cmp(&b.0))
+        };
+        let keep = limit * 6;
+        if contrib.len() > keep {
+            contrib.select_nth_unstable_by(keep, order);
+            contrib.truncate(keep);
+        }
+        contrib.sort_by(order);
         if contrib.is_empty() {
             return Vec::new();
         }

@@ -6,7 +6,8 @@ use std::ops::Range;
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turn {
-    /// Who wrote it, as the source names them (not used for scoring).
+    /// Who wrote it, as the source names them (not used for scoring; may be empty).
+    #[serde(default)]
     pub speaker: String,
     /// The message text.
     pub text: String,

@@ -95,6 +95,9 @@ pub struct Model {
     pub scam: Head,
     /// One row per type: (index in [`taxonomy::TYPES`], head).
     pub types: Vec<(usize, Head)>,
+    /// The type weights again, bucket-major (all types of a bucket side by side): one cache
+    /// line per n-gram instead of one per n-gram and type.
+    type_matrix: Vec<f32>,
 }
 
 impl Model {
@@ -163,10 +166,18 @@ impl Model {
                 .ok_or_else(|| bad(12, &format!("unknown type {:?}", t.id)))?;
             types.push((i, read(nt, t)));
         }
+        let k = types.len();
+        let mut type_matrix = vec![0.0f32; nt * k];
+        for (c, (_, h)) in types.iter().enumerate() {
+            for (b, w) in h.weights.iter().enumerate() {
+                type_matrix[b * k + c] = *w;
+            }
+        }
         Ok(Model {
             header,
             scam,
             types,
+            type_matrix,
         })
     }
 
@@ -231,7 +242,23 @@ impl Model {
 
     /// Type logits, one per row, in row order.
     pub fn type_logits(&self, x: &Features) -> Vec<f32> {
-        self.types.iter().map(|(_, h)| h.logit(x)).collect()
+        let k = self.types.len();
+        let m = mask(self.header.type_bits);
+        let mut acc = vec![0.0f32; k];
+        for &(b, v) in &x.values {
+            let at = (b & m) as usize * k;
+            if let Some(row) = self.type_matrix.get(at..at + k) {
+                for (a, w) in acc.iter_mut().zip(row) {
+                    *a += w * v;
+                }
+            }
+        }
+        // Same additions in the same order as `Head::logit`: bit-identical results.
+        self.types
+            .iter()
+            .zip(acc)
+            .map(|((_, h), a)| h.bias + a)
+            .collect()
     }
 
     /// The bucket mask of the scam head.
@@ -280,6 +307,10 @@ mod tests {
         assert!((m.scam.weights[15] - 7.0).abs() < 1e-3);
         assert!((m.types[0].1.weights[1] + 0.5).abs() < 1e-3);
         assert!(m.version().starts_with("t+"));
+        let x = Features {
+            values: vec![(1, 0.5), (3, 0.25), (6, 0.75)],
+        };
+        assert_eq!(m.type_logits(&x), vec![m.types[0].1.logit(&x)]);
         // Every truncation and a flipped magic are errors, not panics.
         for cut in 0..bytes.len() {
             assert!(Model::from_bytes(&bytes[..cut]).is_err());

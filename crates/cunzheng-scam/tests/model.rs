@@ -129,3 +129,78 @@ fn task_scam_named_by_rules_where_the_model_has_no_data() {
     assert!(v.scam > 0.9, "{}", v.scam);
     assert_eq!(v.scam_type, Some("task_rebate"));
 }
+
+/// The fuzz target's invariants on generated text (deterministic): probabilities in [0, 1],
+/// every reason's span slices its turn's text to the reported text.
+#[test]
+fn verdict_invariants_on_generated_text() {
+    let c = Classifier::builtin().unwrap();
+    let pieces = [
+        "安全账户",
+        "资金清查",
+        "刷单",
+        "垫付",
+        "xx",
+        "X",
+        "１２",
+        "007",
+        " ",
+        "\n",
+        "，",
+        "。",
+        "https://a.vip/x",
+        "gift card",
+        "Gift Cards",
+        "remote access",
+        "亲爱的",
+        "投资平台",
+        "验证码告诉我",
+        "e\u{301}",
+        "🙂",
+        "\u{0}",
+        "\u{FEFF}",
+        "İ",
+        "ß",
+        "\u{10FFFF}",
+        "ＸＸ",
+        "中奖",
+        "税",
+        "loan",
+        "sloane",
+    ];
+    for empty in [Input::Turns(Vec::new()), Input::Text(String::new())] {
+        let v = c.classify(&empty);
+        assert!(v.scam < 0.5 && v.scam_type.is_none() && v.reasons.is_empty());
+    }
+    let mut state: u64 = 0x1234_5678;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..1500 {
+        let n = (next() % 40) as usize;
+        let text: String = (0..n)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let turns: Vec<Turn> = text
+            .split('\n')
+            .map(|t| Turn {
+                speaker: String::new(),
+                text: t.to_string(),
+            })
+            .collect();
+        for input in [Input::Text(text.clone()), Input::Turns(turns)] {
+            let v = c.classify(&input);
+            assert!((0.0..=1.0).contains(&v.scam), "{text:?}");
+            let texts = input.texts();
+            for r in &v.reasons {
+                let t = texts[r.turn.unwrap_or(0)].1;
+                assert_eq!(t.get(r.span.clone()), Some(r.text.as_str()), "{text:?}");
+            }
+            let total: f64 = v.type_scores.iter().map(|(_, s)| s).sum();
+            assert!(total <= 1.0 + 1e-9);
+        }
+    }
+}

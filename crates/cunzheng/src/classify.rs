@@ -4,7 +4,7 @@
 use crate::cli::{EXIT_INCOMPLETE, EXIT_OK};
 use anyhow::{Context, Result};
 use cunzheng_scam::{Classifier, Input, Reason, Source, Turn, Verdict, taxonomy};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufWriter, Write};
 
@@ -59,7 +59,7 @@ fn classify_stream(
             Ok((id, inp)) => {
                 let v = c.classify(&inp);
                 if json {
-                    serde_json::to_writer(&mut *out, &verdict_json(c, &id, &v))?;
+                    serde_json::to_writer(&mut *out, &verdict_out(c, &id, &v))?;
                     out.write_all(b"\n")?;
                 } else {
                     writeln!(out, "{}", verdict_text(&id, &v))?;
@@ -120,36 +120,78 @@ fn parse(bytes: &[u8]) -> Result<(Value, Input), String> {
     Ok((line.id, input))
 }
 
+/// One reason as printed: borrowed from the verdict, serialised without an intermediate map.
+#[derive(Serialize)]
+struct ReasonOut<'a> {
+    source: &'static str,
+    id: &'a str,
+    #[serde(rename = "type")]
+    scam_type: Option<&'static str>,
+    weight: f64,
+    turn: Option<usize>,
+    start: usize,
+    end: usize,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct VerdictOut<'a> {
+    id: &'a Value,
+    scam: f64,
+    #[serde(rename = "type")]
+    scam_type: Option<&'static str>,
+    type_zh: Option<&'static str>,
+    type_scores: Vec<(&'static str, f64)>,
+    model_scam: f64,
+    rules_scam: f64,
+    reasons: Vec<ReasonOut<'a>>,
+    rules_version: &'a str,
+    model_version: &'a str,
+}
+
+fn reason_out(r: &Reason) -> ReasonOut<'_> {
+    ReasonOut {
+        source: match r.source {
+            Source::Rule => "rule",
+            Source::Model => "model",
+        },
+        id: &r.id,
+        scam_type: r.scam_type,
+        weight: round(r.weight),
+        turn: r.turn,
+        start: r.span.start,
+        end: r.span.end,
+        text: &r.text,
+    }
+}
+
+/// One reason as JSON (for `scan`, which adds the message it points to).
 pub(crate) fn reason_json(r: &Reason) -> Value {
-    json!({
-        "source": match r.source { Source::Rule => "rule", Source::Model => "model" },
-        "id": r.id,
-        "type": r.scam_type,
-        "weight": round(r.weight),
-        "turn": r.turn,
-        "start": r.span.start,
-        "end": r.span.end,
-        "text": r.text,
-    })
+    serde_json::to_value(reason_out(r)).unwrap_or(Value::Null)
 }
 
 pub(crate) fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-fn verdict_json(c: &Classifier, id: &Value, v: &Verdict) -> Value {
-    json!({
-        "id": id,
-        "scam": round(v.scam),
-        "type": v.scam_type,
-        "type_zh": v.scam_type.and_then(taxonomy::get).map(|t| t.zh),
-        "type_scores": v.type_scores.iter().take(5).map(|(t, s)| json!([t, round(*s)])).collect::<Vec<_>>(),
-        "model_scam": round(v.model_scam),
-        "rules_scam": round(v.rules_scam),
-        "reasons": v.reasons.iter().map(reason_json).collect::<Vec<_>>(),
-        "rules_version": c.rules_version(),
-        "model_version": c.model_version(),
-    })
+fn verdict_out<'a>(c: &'a Classifier, id: &'a Value, v: &'a Verdict) -> VerdictOut<'a> {
+    VerdictOut {
+        id,
+        scam: round(v.scam),
+        scam_type: v.scam_type,
+        type_zh: v.scam_type.and_then(taxonomy::get).map(|t| t.zh),
+        type_scores: v
+            .type_scores
+            .iter()
+            .take(5)
+            .map(|(t, s)| (*t, round(*s)))
+            .collect(),
+        model_scam: round(v.model_scam),
+        rules_scam: round(v.rules_scam),
+        reasons: v.reasons.iter().map(reason_out).collect(),
+        rules_version: c.rules_version(),
+        model_version: c.model_version(),
+    }
 }
 
 fn verdict_text(id: &Value, v: &Verdict) -> String {
