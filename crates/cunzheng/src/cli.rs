@@ -54,6 +54,9 @@ enum Command {
         who: WhoFlags,
         #[command(flatten)]
         parse: ParseFlags,
+        /// Do not write the report (PDF and HTML in CASE_DIR/reports/) after sealing.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Case management.
     #[command(subcommand)]
@@ -107,6 +110,8 @@ enum Command {
         /// The case folder.
         case_dir: PathBuf,
     },
+    /// Render the court-ready report (PDF/A, HTML), drafts, CASE/UCO export; optionally redacted.
+    Report(crate::report_cmd::ReportArgs),
     /// Show the examiner's signing key (made on first use).
     Key,
     /// Parse one chat export or database and print its messages (JSON lines with --json).
@@ -194,12 +199,19 @@ pub fn run(args: Args) -> Result<u8> {
             case,
             who,
             parse,
+            no_report,
         } => {
             let actor = actor(&who)?;
             let c = create(&out, &case, &actor)?;
             let acq = add(&c, &paths, &actor, &bar, &parse)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, Some(&acq), sealed.as_ref())
+            // The case is sealed before the report is tried: a failed render loses nothing.
+            let reports = (!no_report).then(|| crate::report_cmd::after_preserve(&out));
+            let code = report_preserved(json, &c, Some(&acq), sealed.as_ref(), reports.as_ref())?;
+            Ok(match reports {
+                Some(Err(_)) if code == EXIT_OK => EXIT_INCOMPLETE,
+                _ => code,
+            })
         }
         Command::Case(CaseCommand::New {
             case_dir,
@@ -209,7 +221,7 @@ pub fn run(args: Args) -> Result<u8> {
             let actor = actor(&who)?;
             let c = create(&case_dir, &case, &actor)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, None, sealed.as_ref())
+            report_preserved(json, &c, None, sealed.as_ref(), None)
         }
         Command::Add {
             case_dir,
@@ -231,9 +243,10 @@ pub fn run(args: Args) -> Result<u8> {
             let actor = actor(&who)?;
             let c = open(&case_dir)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, None, sealed.as_ref())
+            report_preserved(json, &c, None, sealed.as_ref(), None)
         }
         Command::Verify { case_dir } => verify(json, &case_dir, &bar),
+        Command::Report(args) => crate::report_cmd::report(json, args),
         Command::Prove {
             case_dir,
             file,
@@ -411,6 +424,7 @@ fn report_preserved(
     c: &Case,
     acq: Option<&Acquisition>,
     sealed: Option<&SealOutcome>,
+    reports: Option<&Result<Vec<cunzheng_report::Written>, String>>,
 ) -> Result<u8> {
     let meta = c.meta()?;
     let dir = c.layout().root();
@@ -425,6 +439,10 @@ fn report_preserved(
             "case_id": meta.case_id,
             "acquisition": acq.map(summary),
             "seal": sealed,
+            "reports": reports.map(|r| match r {
+                Ok(w) => serde_json::json!({"written": w}),
+                Err(e) => serde_json::json!({"error": e}),
+            }),
         });
         println!("{v}");
         return Ok(code);
@@ -443,6 +461,18 @@ fn report_preserved(
             dir.display()
         ),
         None => println!("nothing new to seal in {}", dir.display()),
+    }
+    match reports {
+        Some(Ok(written)) => {
+            for w in written {
+                println!("  report: {}", w.path.display());
+            }
+        }
+        Some(Err(e)) => println!(
+            "  the case is sealed, but the report could not be made: {e}\n  try again with: cunzheng report {}",
+            dir.display()
+        ),
+        None => {}
     }
     Ok(code)
 }

@@ -7,6 +7,7 @@ mod cli;
 mod deriver;
 mod jsonl;
 mod progress;
+mod report_cmd;
 
 use clap::Parser;
 use std::io::Write;

@@ -12,5 +12,7 @@ mod parse;
 mod preserve;
 /// Inclusion proofs.
 mod proof;
+/// Reports: PDF/A, HTML, redaction, drafts, CASE/UCO, the reports folder.
+mod report;
 /// Tamper matrix: every byte of the bag matters.
 mod tamper;
