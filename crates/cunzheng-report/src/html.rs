@@ -245,9 +245,9 @@ pub fn render(input: &ReportInput, opts: &DocOptions, drafts: &[(String, String)
     );
 
     // Evidence list.
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<h2 id=\"evidence\">{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
+        "<h2 id=\"evidence\">{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         l("evidence_list"),
         l("no"),
         l("name_source"),
@@ -507,9 +507,9 @@ pub fn render(input: &ReportInput, opts: &DocOptions, drafts: &[(String, String)
         } else {
             String::new()
         };
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<h3{anchor}>{}</h3><p class=\"muted\">{} E{} · {}: {}{}</p>\n",
+            "<h3{anchor}>{}</h3><p class=\"muted\">{} E{} · {}: {}{}</p>",
             esc(&c.title),
             l("exhibit"),
             c.exhibit,
@@ -542,7 +542,7 @@ pub fn render(input: &ReportInput, opts: &DocOptions, drafts: &[(String, String)
             );
         }
     }
-    let _ = write!(o, "</main><script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(o, "</main><script>{SCRIPT}</script></body></html>");
     o
 }
 

@@ -90,7 +90,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("acquired", "获取时间", "Acquired"),
     ("pages", "所在页", "Pages"),
     ("category", "类别", "Kind"),
-    ("duplicate_of", "与以下证据内容相同", "same bytes as"),
+    ("duplicate_of", "内容同", "same bytes as"),
     ("parsed", "解析", "Parsed"),
     ("derived", "解析结果文件", "Derived file"),
     (

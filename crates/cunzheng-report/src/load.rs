@@ -174,12 +174,21 @@ fn custody(
 }
 
 fn custody_summary(ev: &CustodyEvent) -> String {
+    // `path sha256:<hex>` and `merkle-root:<hex>` get a space after the colon so that a
+    // narrow table column can break there; nested details are shown as counts.
+    let spaced = |s: &String| s.replacen(":", ": ", 1);
     let mut parts: Vec<String> = Vec::new();
     if !ev.inputs.is_empty() {
-        parts.push(format!("in: {}", ev.inputs.join(", ")));
+        parts.push(format!(
+            "in: {}",
+            ev.inputs.iter().map(spaced).collect::<Vec<_>>().join(", ")
+        ));
     }
     if !ev.outputs.is_empty() {
-        parts.push(format!("out: {}", ev.outputs.join(", ")));
+        parts.push(format!(
+            "out: {}",
+            ev.outputs.iter().map(spaced).collect::<Vec<_>>().join(", ")
+        ));
     }
     if let Some(o) = ev.details.as_object()
         && !o.is_empty()
@@ -188,6 +197,8 @@ fn custody_summary(ev: &CustodyEvent) -> String {
             .iter()
             .map(|(k, v)| match v {
                 serde_json::Value::String(s) => format!("{k}={s}"),
+                serde_json::Value::Array(a) => format!("{k}=[{} items]", a.len()),
+                serde_json::Value::Object(m) => format!("{k}={{{} keys}}", m.len()),
                 other => format!("{k}={other}"),
             })
             .collect();

@@ -34,14 +34,19 @@ fn fonts() -> &'static (LazyHash<FontBook>, Vec<Font>) {
     })
 }
 
-/// Whether one of the embedded fonts has a glyph for `c`.
+/// Whether one of the embedded fonts has a glyph for `c` that typst will use. Symbols and
+/// emoji blocks are excluded even where a font maps them: typst shapes emoji-presentation
+/// characters apart and, seen on real exports, can end on `.notdef` for them (`✅`).
 fn covered(c: char) -> bool {
-    c.is_ascii_graphic()
-        || c == ' '
-        || fonts()
-            .1
-            .iter()
-            .any(|f| f.info().coverage.contains(u32::from(c)))
+    let emoji = matches!(u32::from(c),
+        0x2300..=0x23FF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x1F000..=0x1FAFF);
+    !emoji
+        && (c.is_ascii_graphic()
+            || c == ' '
+            || fonts()
+                .1
+                .iter()
+                .any(|f| f.info().coverage.contains(u32::from(c))))
 }
 
 /// Makes every string of the document drawable: PDF/A forbids the `.notdef` glyph, so a
@@ -49,10 +54,26 @@ fn covered(c: char) -> bool {
 /// joiners and variation selectors are dropped; control characters other than line breaks
 /// and tabs are written as `[U+0007]`. The HTML report keeps the original characters.
 pub fn drawable(v: &mut serde_json::Value) {
-    drawable_with(v, &mut std::collections::HashMap::new());
+    drawable_with(v, &mut std::collections::HashMap::new(), false);
 }
 
-fn drawable_with(v: &mut serde_json::Value, seen: &mut std::collections::HashMap<char, bool>) {
+/// Like [`drawable`], keeping only Latin, Greek, Cyrillic, CJK, kana, punctuation and
+/// full-width forms: the retry when a render still met a character without a glyph.
+fn drawable_strict(v: &mut serde_json::Value) {
+    drawable_with(v, &mut std::collections::HashMap::new(), true);
+}
+
+fn safe(c: char) -> bool {
+    matches!(u32::from(c),
+        0x20..=0x7E | 0xA0..=0x24F | 0x370..=0x4FF | 0x2000..=0x206F | 0x3000..=0x30FF
+        | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xFF00..=0xFFEF)
+}
+
+fn drawable_with(
+    v: &mut serde_json::Value,
+    seen: &mut std::collections::HashMap<char, bool>,
+    strict: bool,
+) {
     match v {
         serde_json::Value::String(s) => {
             if s.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
@@ -65,7 +86,10 @@ fn drawable_with(v: &mut serde_json::Value, seen: &mut std::collections::HashMap
                     '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' => {
                     }
                     '\u{E0000}'..='\u{E007F}' => {}
-                    c if c.is_control() || !*seen.entry(c).or_insert_with(|| covered(c)) => {
+                    c if c.is_control()
+                        || (strict && !safe(c))
+                        || !*seen.entry(c).or_insert_with(|| covered(c)) =>
+                    {
                         out.push_str(&format!("[U+{:04X}]", u32::from(c)));
                     }
                     c => out.push(c),
@@ -73,8 +97,8 @@ fn drawable_with(v: &mut serde_json::Value, seen: &mut std::collections::HashMap
             }
             *s = out;
         }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| drawable_with(x, seen)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|x| drawable_with(x, seen)),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| drawable_with(x, seen, strict)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| drawable_with(x, seen, strict)),
         _ => {}
     }
 }
@@ -170,20 +194,32 @@ pub struct Rendered {
 /// PDF's creation date (the seal time), so that rendering the same case twice gives the same
 /// bytes.
 pub fn render(doc: &serde_json::Value, ident: &str, date_utc: &str) -> Result<Rendered> {
+    let mut doc = doc.clone();
+    drawable(&mut doc);
+    match render_drawable(&doc, ident, date_utc) {
+        // A glyph typst could not find after all: spell out everything outside the scripts
+        // the fonts are known to draw, and try once more.
+        Err(ReportError::Typeset(m)) if m.contains("could not be displayed") => {
+            drawable_strict(&mut doc);
+            render_drawable(&doc, ident, date_utc)
+        }
+        other => other,
+    }
+}
+
+fn render_drawable(doc: &serde_json::Value, ident: &str, date_utc: &str) -> Result<Rendered> {
     let (main, data_id) = match (file_id("/main.typ"), file_id("/data.json")) {
         (Some(a), Some(b)) => (a, b),
         _ => return Err(ReportError::Typeset("bad virtual path".into())),
     };
     // PDF/A requires a document date; a case without a readable one gets the Unix epoch.
     let date = datetime(date_utc).or_else(|| Datetime::from_ymd_hms(1970, 1, 1, 0, 0, 0));
-    let mut doc = doc.clone();
-    drawable(&mut doc);
     let world = ReportWorld {
         library: LazyHash::new(Library::builder().build()),
         main,
         data_id,
         source: Source::new(main, TEMPLATE.to_owned()),
-        data: Bytes::new(serde_json::to_vec(&doc)?),
+        data: Bytes::new(serde_json::to_vec(doc)?),
         today: date,
     };
     let warned = typst::compile::<PagedDocument>(&world);
@@ -264,9 +300,9 @@ mod tests {
 
     #[test]
     fn characters_without_a_glyph_are_spelled_out() {
-        // Cuneiform and a 2021 emoji are in none of the embedded fonts.
-        let mut v = serde_json::json!({"a": ["\u{12000}🫠中\u{FE0F}\u{7}x\n"]});
+        // Cuneiform is in none of the embedded fonts; emoji are spelled out too.
+        let mut v = serde_json::json!({"a": ["\u{12000}🫠✅中\u{FE0F}\u{7}x\n"]});
         drawable(&mut v);
-        assert_eq!(v["a"][0], "[U+12000][U+1FAE0]中[U+0007]x\n");
+        assert_eq!(v["a"][0], "[U+12000][U+1FAE0][U+2705]中[U+0007]x\n");
     }
 }

@@ -165,7 +165,7 @@ fn luhn(d: &str) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// What a number-like text is, if it is one of the kinds masked.

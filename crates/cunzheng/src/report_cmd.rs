@@ -57,7 +57,12 @@ fn print(json: bool, written: &[Written]) -> Result<()> {
                     w.path.display(),
                     w.sha256
                 ),
-                None => println!("wrote {} {} (sha256 {})", w.kind, w.path.display(), w.sha256),
+                None => println!(
+                    "wrote {} {} (sha256 {})",
+                    w.kind,
+                    w.path.display(),
+                    w.sha256
+                ),
             }
         }
     }
