@@ -57,6 +57,14 @@ pub fn default_stem(case_dir: &Path, lang: Lang, redacted: bool) -> PathBuf {
 }
 
 fn write(kind: &str, path: &Path, bytes: &[u8], pages: Option<usize>) -> Result<Written> {
+    // A bare file name is in the current folder (the atomic write needs a parent).
+    let here;
+    let path = if path.parent().is_some_and(|p| p.as_os_str().is_empty()) {
+        here = Path::new(".").join(path);
+        here.as_path()
+    } else {
+        path
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| ReportError::io("creating", dir, e))?;
     }
