@@ -81,6 +81,8 @@ pub fn report(json: bool, mut a: ReportArgs) -> Result<u8> {
                 .map(str::to_owned),
         );
     }
+    cunzheng_case::Case::open(&a.case_dir)
+        .with_context(|| format!("cannot open the case {}", a.case_dir.display()))?;
     if a.pdf.is_none() && a.html.is_none() && a.case_uco.is_none() && a.drafts.is_none() {
         let stem = default_stem(&a.case_dir, a.lang, a.redact);
         a.pdf = Some(stem.with_extension("pdf"));
