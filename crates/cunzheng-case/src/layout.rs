@@ -33,6 +33,9 @@ pub const ORIGINALS_DIR: &str = "data/originals";
 pub const ACQUISITIONS_DIR: &str = "data/acquisitions";
 /// Working folder: not part of the bag.
 pub const WORK_DIR: &str = ".cunzheng";
+/// Rendered reports (PDF, HTML, drafts): beside the bag, never sealed, because a report cites
+/// the seal's Merkle root and so cannot be inside what that seal covers.
+pub const REPORTS_DIR: &str = "reports";
 
 /// Paths inside one case folder.
 #[derive(Debug, Clone)]
@@ -98,6 +101,11 @@ impl Layout {
     /// The journal of a seal in progress.
     pub fn journal(&self) -> PathBuf {
         self.work().join("sealing.json")
+    }
+
+    /// The folder of rendered reports.
+    pub fn reports(&self) -> PathBuf {
+        self.root.join(REPORTS_DIR)
     }
 
     /// The derived SQLite index.

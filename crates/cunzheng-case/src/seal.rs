@@ -448,8 +448,8 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
     Ok(())
 }
 
-/// Every tag file of the bag (bag-relative, sorted): everything outside `data/` and the working
-/// folder, except the tag manifests themselves.
+/// Every tag file of the bag (bag-relative, sorted): everything outside `data/`, the working
+/// folder and the reports folder, except the tag manifests themselves.
 pub fn tag_files(layout: &Layout) -> Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![(layout.root().to_path_buf(), String::new())];
@@ -462,7 +462,7 @@ pub fn tag_files(layout: &Layout) -> Result<Vec<String>> {
             } else {
                 format!("{prefix}/{name}")
             };
-            if rel == "data" || rel == layout::WORK_DIR {
+            if rel == "data" || rel == layout::WORK_DIR || rel == layout::REPORTS_DIR {
                 continue;
             }
             let ft = e

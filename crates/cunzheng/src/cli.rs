@@ -57,6 +57,9 @@ enum Command {
         tsa: crate::anchors::TsaFlags,
         #[command(flatten)]
         log: crate::anchors::LogFlags,
+        /// Do not write the report (PDF and HTML in CASE_DIR/reports/) after sealing.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Case management.
     #[command(subcommand)]
@@ -135,6 +138,8 @@ enum Command {
         /// The case folder.
         case_dir: PathBuf,
     },
+    /// Render the court-ready report (PDF/A, HTML), drafts, CASE/UCO export; optionally redacted.
+    Report(crate::report_cmd::ReportArgs),
     /// The examiner's keys (Ed25519 and SM2): show (default), generate, import, export.
     /// Private keys are encrypted with a passphrase (CUNZHENG_KEY_PASSPHRASE or a prompt).
     Key {
@@ -276,6 +281,7 @@ pub fn run(args: Args) -> Result<u8> {
             parse,
             tsa,
             log,
+            no_report,
         } => {
             let tsas = crate::anchors::tsas(&tsa)?;
             let logs = crate::anchors::logs(&log)?;
@@ -302,7 +308,20 @@ pub fn run(args: Args) -> Result<u8> {
             {
                 crate::analyze::print_scan(false, s, sealed.is_some())?;
             }
-            report_preserved(json, &c, Some(&acq), sealed.as_ref(), &anchors)
+            // The case is sealed before the report is tried: a failed render loses nothing.
+            let reports = (!no_report).then(|| crate::report_cmd::after_preserve(&out));
+            let code = report_preserved(
+                json,
+                &c,
+                Some(&acq),
+                sealed.as_ref(),
+                &anchors,
+                reports.as_ref(),
+            )?;
+            Ok(match reports {
+                Some(Err(_)) if code == EXIT_OK => EXIT_INCOMPLETE,
+                _ => code,
+            })
         }
         Command::Case(CaseCommand::New {
             case_dir,
@@ -312,7 +331,7 @@ pub fn run(args: Args) -> Result<u8> {
             let actor = actor(&who)?;
             let c = create(&case_dir, &case, &actor)?;
             let sealed = seal(&c, &actor)?;
-            report_preserved(json, &c, None, sealed.as_ref(), &[])
+            report_preserved(json, &c, None, sealed.as_ref(), &[], None)
         }
         Command::Add {
             case_dir,
@@ -343,7 +362,7 @@ pub fn run(args: Args) -> Result<u8> {
             let sealed = seal(&c, &actor)?;
             let latest = !tsa.urls.is_empty() || !log.log_urls.is_empty();
             let anchors = anchor_seal(&c, &actor, sealed.as_ref(), &tsas, &logs, latest)?;
-            report_preserved(json, &c, None, sealed.as_ref(), &anchors)
+            report_preserved(json, &c, None, sealed.as_ref(), &anchors, None)
         }
         Command::Stamp { case_dir, who } => {
             let actor = actor(&who)?;
@@ -355,6 +374,7 @@ pub fn run(args: Args) -> Result<u8> {
             tsa_ca,
             log_key,
         } => verify(json, &case_dir, &tsa_ca, &log_key, &bar),
+        Command::Report(args) => crate::report_cmd::report(json, args),
         Command::Prove {
             case_dir,
             file,
@@ -553,6 +573,7 @@ fn report_preserved(
     acq: Option<&Acquisition>,
     sealed: Option<&SealOutcome>,
     anchors: &[cunzheng_case::anchor::AnchorStatus],
+    reports: Option<&Result<Vec<cunzheng_report::Written>, String>>,
 ) -> Result<u8> {
     let meta = c.meta()?;
     let dir = c.layout().root();
@@ -568,6 +589,10 @@ fn report_preserved(
             "acquisition": acq.map(summary),
             "seal": sealed,
             "anchors": anchors,
+            "reports": reports.map(|r| match r {
+                Ok(w) => serde_json::json!({"written": w}),
+                Err(e) => serde_json::json!({"error": e}),
+            }),
         });
         println!("{v}");
         return Ok(code);
@@ -588,6 +613,18 @@ fn report_preserved(
         None => println!("nothing new to seal in {}", dir.display()),
     }
     crate::anchors::print(anchors);
+    match reports {
+        Some(Ok(written)) => {
+            for w in written {
+                println!("  report: {}", w.path.display());
+            }
+        }
+        Some(Err(e)) => println!(
+            "  the case is sealed, but the report could not be made: {e}\n  try again with: cunzheng report {}",
+            dir.display()
+        ),
+        None => {}
+    }
     Ok(code)
 }
 

@@ -14,6 +14,7 @@ mod keys;
 mod log_cmd;
 mod parse_out;
 mod progress;
+mod report_cmd;
 mod sqlite_cmd;
 
 use clap::Parser;

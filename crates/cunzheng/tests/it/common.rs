@@ -125,7 +125,7 @@ pub fn named_paths(report: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every file of a bag, bag-relative, outside the working folder.
+/// Every file of a bag, bag-relative, outside the working folder and the (unsealed) reports.
 pub fn bag_files(case: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![case.to_path_buf()];
@@ -137,7 +137,7 @@ pub fn bag_files(case: &Path) -> Vec<String> {
                 .expect("inside")
                 .to_string_lossy()
                 .into_owned();
-            if rel == ".cunzheng" {
+            if rel == ".cunzheng" || rel == "reports" {
                 continue;
             }
             if p.is_dir() {

@@ -23,6 +23,8 @@ mod preserve;
 mod proof;
 /// `recover` and `decrypt` on an encrypted WeChat-style database.
 mod recover;
+/// Reports: PDF/A, HTML, redaction, drafts, CASE/UCO, the reports folder.
+mod report;
 /// Tamper matrix: every byte of the bag matters.
 mod tamper;
 /// Transparency log: kill -9 mid-append, CLI submit and verify.
