@@ -15,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod doc;
 pub mod drafts;
 pub mod error;

@@ -1,7 +1,7 @@
 //! Builds a [`ReportInput`] from a case folder: case metadata, the latest seal, the custody
 //! log, the acquisition records and the parsed messages. This is the only module that knows
-//! the case's files; analysis results (money trail, scam findings, timeline checks) are left
-//! `None` until their stage writes them.
+//! the case's files; analysis results (money trail, scam findings, timeline checks) come from
+//! the sealed findings of `cunzheng scan` ([`crate::analysis`]) and stay `None` without them.
 
 use crate::error::{ReportError, Result};
 use crate::model::*;
@@ -125,6 +125,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<ReportInput> {
         }
         messages(&layout, d.item, &d.path, &by_sha, opts, &mut input)?;
     }
+    crate::analysis::fill(&layout, &by_sha, &mut input);
     Ok(input)
 }
 

@@ -390,6 +390,7 @@ pub fn redact(
         }
     }
     for f in input.scam.iter_mut().flatten() {
+        m.mask(&mut f.scam_type, "scam finding: conversation", None);
         m.mask(&mut f.rationale, "scam finding", None);
         for c in &mut f.cited {
             let r = c.reference.clone();
