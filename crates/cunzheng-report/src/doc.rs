@@ -109,7 +109,10 @@ pub fn steps(input: &ReportInput, lang: Lang) -> Vec<Step> {
                 "用 OpenSSL 核验时间戳（tsa-ca.pem 为时间戳机构的根证书，应为 Verification: OK）",
                 "Check the timestamp with OpenSSL (tsa-ca.pem is the TSA's root certificate; expect Verification: OK)",
             ),
-            cmd: format!("openssl ts -verify -in {token_path} -data {data_path} -CAfile tsa-ca.pem"),
+            cmd: format!(
+                "openssl ts -verify -queryfile {data_path} -in {token_path} -CAfile {}",
+                token_path.strip_suffix(".tsr").map_or_else(|| "tsa-ca.pem".to_owned(), |b| format!("{b}.roots.pem"))
+            ),
         }),
         TimestampStatus::None => {}
     }

@@ -55,7 +55,7 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<ReportInput> {
     if let Some(&v) = bag::seal_versions(&layout).last() {
         let (bytes, st) = bag::statement(&layout, v)?;
         let statement_path = format!("{}/statement.txt", Layout::seal_rel(v));
-        input.case.timestamp = timestamp(&layout, v, &statement_path);
+        input.case.timestamp = timestamp(&layout, v, &st.merkle_root);
         input.case.seal = Some(SealInfo {
             version: st.version,
             sealed_at: st.sealed_at,
@@ -209,29 +209,42 @@ fn custody_summary(ev: &CustodyEvent) -> String {
 }
 
 /// An RFC 3161 token stored beside the seal statement (`*.tsr`, `*.tst`), if any.
-fn timestamp(layout: &Layout, version: u32, statement_path: &str) -> TimestampStatus {
-    let dir = Layout::seal_rel(version);
-    let Ok(rd) = std::fs::read_dir(layout.path(&dir)) else {
-        return TimestampStatus::None;
-    };
-    let mut names: Vec<String> = rd
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-        .filter(|n| n.ends_with(".tsr") || n.ends_with(".tst"))
-        .collect();
-    names.sort();
-    let Some(name) = names.into_iter().next() else {
-        return TimestampStatus::None;
-    };
-    let token_path = format!("{dir}/{name}");
-    match std::fs::read(layout.path(&token_path)) {
-        Ok(b) => TimestampStatus::Present {
-            token_path,
-            data_path: statement_path.to_owned(),
-            token_sha256: hex::encode(Sha256::digest(&b)),
-        },
-        Err(_) => TimestampStatus::None,
+/// The first RFC 3161 anchor of seal `version`, checked offline against the signed root.
+fn timestamp(layout: &Layout, version: u32, merkle_root: &str) -> TimestampStatus {
+    use cunzheng_case::anchor;
+    let mut present = TimestampStatus::None;
+    for (_, rec) in anchor::records(layout, version) {
+        let Ok(rec) = rec else { continue };
+        if rec.kind != anchor::KIND_RFC3161 {
+            continue;
+        }
+        let st = anchor::inspect(layout, merkle_root, &rec);
+        let base = format!("{}/{}", anchor::anchors_rel(version), rec.name);
+        let token_path = format!("{base}.tsr");
+        let data_path = format!("{base}.tsq");
+        match (st.status.as_str(), &st.token) {
+            ("granted", Some(v)) => {
+                return TimestampStatus::Verified {
+                    token_path,
+                    data_path,
+                    gen_time: v.gen_time.clone(),
+                    tsa: v.tsa_subject.clone(),
+                };
+            }
+            _ => {
+                if matches!(present, TimestampStatus::None)
+                    && let Ok(b) = std::fs::read(layout.path(&token_path))
+                {
+                    present = TimestampStatus::Present {
+                        token_path,
+                        data_path,
+                        token_sha256: hex::encode(Sha256::digest(&b)),
+                    };
+                }
+            }
+        }
     }
+    present
 }
 
 fn exhibit(

@@ -89,7 +89,7 @@ pub enum TimestampStatus {
     Present {
         /// Bag path of the token (DER `TimeStampResp` or `TimeStampToken`).
         token_path: String,
-        /// Bag path of the data it stamps.
+        /// Bag path of the request it answers (`.tsq`: the Merkle root and nonce).
         data_path: String,
         /// SHA-256 of the token file.
         token_sha256: String,
@@ -98,7 +98,7 @@ pub enum TimestampStatus {
     Verified {
         /// Bag path of the token.
         token_path: String,
-        /// Bag path of the data it stamps.
+        /// Bag path of the request it answers (`.tsq`).
         data_path: String,
         /// The time the TSA asserts (RFC 3339 UTC).
         gen_time: String,

@@ -64,6 +64,12 @@ fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
     assert!(text.contains("time-stamp tsa-1 (seal 1"), "{text}");
     assert!(text.contains("granted"), "{text}");
     bagit_valid(&case);
+    // The report written by preserve states the verified time-stamp and how to check it.
+    let html = std::fs::read_to_string(case.join("reports/report-zh.html")).expect("report");
+    let gen_time = a["gen_time"].as_str().expect("gen_time");
+    assert!(html.contains(gen_time), "no {gen_time} in the report");
+    assert!(html.contains("CN=cunzheng Test TSA"));
+    assert!(html.contains("openssl ts -verify -queryfile cunzheng/seals/0001/anchors/tsa-1.tsq"));
 
     // Roots obtained outside the case: the right one confirms, another one is named.
     let out = env.run(&[
