@@ -786,6 +786,69 @@ fn verify_proof(json: bool, path: &Path, file: Option<&Path>) -> Result<u8> {
     }
 }
 
+/// Prints records as JSON lines (see [`crate::jsonl`]) into a large buffer written straight
+/// to stdout's descriptor: no `serde_json::Value` per record, no line-buffered writes.
+struct JsonPrinter {
+    out: std::fs::File,
+    buf: Vec<u8>,
+    error: Option<std::io::Error>,
+}
+
+impl JsonPrinter {
+    fn new() -> std::io::Result<Self> {
+        use std::os::fd::AsFd;
+        Ok(Self {
+            out: std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?),
+            buf: Vec::with_capacity(1 << 20),
+            error: None,
+        })
+    }
+
+    fn written(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r.and_then(|()| {
+            if self.buf.len() >= 1 << 20 {
+                self.flush()
+            } else {
+                Ok(())
+            }
+        }) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.out.write_all(&self.buf);
+        self.buf.clear();
+        r
+    }
+
+    /// Writes what is left; the first error, if any.
+    fn finish(&mut self) -> std::io::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.flush(),
+        }
+    }
+}
+
+impl cunzheng_sources::Sink for JsonPrinter {
+    fn conversation(&mut self, c: cunzheng_model::Conversation) {
+        let r = crate::jsonl::record(&mut self.buf, "conversation", &c);
+        self.written(r);
+    }
+    fn message(&mut self, m: cunzheng_model::Message) {
+        let r = crate::jsonl::message(&mut self.buf, &m);
+        self.written(r);
+    }
+    fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
+        let r = crate::jsonl::record(&mut self.buf, "unparsed", &u);
+        self.written(r);
+    }
+    fn warning(&mut self, w: String) {
+        eprintln!("cunzheng: warning: {w}");
+    }
+}
+
 /// Prints records as text lines as they arrive.
 struct Printer<W: Write> {
     out: W,
@@ -858,8 +921,16 @@ fn parse(
 ) -> Result<u8> {
     let mut input = cunzheng_sources::Input::open(file)
         .with_context(|| format!("cannot read {}", file.display()))?;
-    // Provenance names the item by SHA-256 alone (no SM3 here), hashed while parsing.
-    let hash = crate::parse_out::hash_in_background(file.to_owned());
+    input.item_sha256 = {
+        // Provenance names the item by SHA-256 alone: no need to pay for SM3 here.
+        use sha2::Digest;
+        let mut f =
+            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let mut sha = sha2::Sha256::new();
+        std::io::copy(&mut f, &mut sha)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        hex::encode(sha.finalize())
+    };
     let source = match format {
         "auto" => None,
         id => Some(
@@ -873,24 +944,17 @@ fn parse(
         owner,
     };
     if json {
-        let mut printer = crate::parse_out::PipedJson::start(hash)?;
+        let mut printer = JsonPrinter::new()?;
         let report = cunzheng_sources::parse(&input, source, &opts, &mut printer);
         // The records already parsed are written even when the parse then failed.
-        let sha = printer
-            .finish()
-            .with_context(|| format!("cannot read {} or write the output", file.display()))?;
-        let mut report = report.with_context(|| format!("cannot parse {}", file.display()))?;
-        report.item_sha256 = sha;
+        printer.finish()?;
+        let report = report.with_context(|| format!("cannot parse {}", file.display()))?;
         let mut line = Vec::new();
         crate::jsonl::record(&mut line, "report", &report)?;
         let mut out = std::io::stdout().lock();
         out.write_all(&line)?;
         out.flush()?;
     } else {
-        input.item_sha256 = hash
-            .join()
-            .map_err(|_| anyhow::anyhow!("hashing {} failed", file.display()))?
-            .with_context(|| format!("cannot read {}", file.display()))?;
         let mut printer = Printer {
             out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
             error: None,

@@ -12,7 +12,6 @@ mod deriver;
 mod jsonl;
 mod keys;
 mod log_cmd;
-mod parse_out;
 mod progress;
 mod report_cmd;
 mod sqlite_cmd;
