@@ -8,27 +8,6 @@ mod tsa;
 use super::common::*;
 use tsa::{Pki, Responder, have_openssl, openssl};
 
-fn chat(env: &Env) -> std::path::PathBuf {
-    let p = env.path("chat.txt");
-    std::fs::write(&p, "12/01/2023, 10:00 - A: 请转账到安全账户\n").expect("write");
-    p
-}
-
-fn bagit_valid(case: &std::path::Path) {
-    if have("python3", &["-c", "import bagit"]) {
-        let out = std::process::Command::new("python3")
-            .args(["-m", "bagit", "--validate"])
-            .arg(case)
-            .output()
-            .expect("bagit");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
 #[test]
 fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
     if !have_openssl() {
@@ -42,7 +21,7 @@ fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
     let out = env.run(&[
         "--json",
         "preserve",
-        chat(&env).to_str().unwrap(),
+        one_line_chat(&env).to_str().unwrap(),
         "--out",
         case.to_str().unwrap(),
         "--tsa",
@@ -63,7 +42,7 @@ fn preserve_with_tsa_stores_a_token_that_verify_and_openssl_accept() {
     let text = stdout(&env.run(&["verify", case.to_str().unwrap()]));
     assert!(text.contains("time-stamp tsa-1 (seal 1"), "{text}");
     assert!(text.contains("granted"), "{text}");
-    bagit_valid(&case);
+    assert_bagit_valid(&case);
     // The report written by preserve states the verified time-stamp and how to check it.
     let html = std::fs::read_to_string(case.join("reports/report-zh.html")).expect("report");
     let gen_time = a["gen_time"].as_str().expect("gen_time");
@@ -160,7 +139,7 @@ fn config_file_tsa_then_offline_mode_and_stamp() {
     // The TSA is down: the case is sealed, the request pending, exit 3 (partial).
     let out = env.run(&[
         "preserve",
-        chat(&env).to_str().unwrap(),
+        one_line_chat(&env).to_str().unwrap(),
         "--out",
         case.to_str().unwrap(),
     ]);
@@ -186,7 +165,7 @@ fn config_file_tsa_then_offline_mode_and_stamp() {
     let log = std::fs::read_to_string(case.join("cunzheng/custody.jsonl")).expect("log");
     assert!(log.contains("\"action\":\"anchor.pending\""));
     assert!(log.contains("\"action\":\"anchor.timestamp\""));
-    bagit_valid(&case);
+    assert_bagit_valid(&case);
 
     // --no-tsa skips the config; `seal --tsa` with nothing new stamps the latest seal again.
     let out = env.run(&["seal", case.to_str().unwrap(), "--no-tsa"]);
@@ -221,7 +200,12 @@ fn killing_an_anchor_change_is_reported_and_stamp_finishes_it() {
         let server = Responder::start(&pki, "tsa.cnf", 0);
         let case = env.path("case");
         let c = case.to_str().unwrap();
-        assert_ok(&env.run(&["preserve", chat(&env).to_str().unwrap(), "--out", c]));
+        assert_ok(&env.run(&[
+            "preserve",
+            one_line_chat(&env).to_str().unwrap(),
+            "--out",
+            c,
+        ]));
         let ca = pki.path("ca.pem");
         super::crash::kill_at(
             &env,
@@ -249,6 +233,6 @@ fn killing_an_anchor_change_is_reported_and_stamp_finishes_it() {
         let (code, report) = verify_json(&env, &case);
         assert_eq!(code, 0, "{point}: {report:#}");
         assert_eq!(report["anchors"][0]["status"], "granted", "{point}");
-        bagit_valid(&case);
+        assert_bagit_valid(&case);
     }
 }

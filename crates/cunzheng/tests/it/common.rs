@@ -185,3 +185,25 @@ pub fn have(tool: &str, probe: &[&str]) -> bool {
     }
     ok
 }
+
+/// The Library of Congress BagIt validator accepts `case` (skipped, saying so, when
+/// bagit-python is not installed).
+pub fn assert_bagit_valid(case: &Path) {
+    if !have("python3", &["-c", "import bagit"]) {
+        eprintln!("skipped: bagit-python not installed");
+        return;
+    }
+    let out = Command::new("python3")
+        .args(["-m", "bagit", "--validate"])
+        .arg(case)
+        .output()
+        .expect("bagit");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A one-line WhatsApp chat, written into the test folder.
+pub fn one_line_chat(env: &Env) -> PathBuf {
+    let p = env.path("chat.txt");
+    std::fs::write(&p, "12/01/2023, 10:00 - A: 请转账到安全账户\n").expect("write");
+    p
+}

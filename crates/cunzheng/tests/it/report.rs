@@ -65,20 +65,7 @@ fn preserve_writes_a_pdfa_and_html_report_that_tools_can_read() {
     // The reports folder does not disturb verification by cunzheng or by bagit-python.
     let (code, report) = verify_json(&env, &case);
     assert_eq!(code, 0, "{report:#}");
-    if have("python3", &["-c", "import bagit"]) {
-        let out = Command::new("python3")
-            .args(["-m", "bagit", "--validate"])
-            .arg(&case)
-            .output()
-            .expect("bagit");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    } else {
-        eprintln!("skipped: bagit-python not installed");
-    }
+    assert_bagit_valid(&case);
 
     let Some(text) = pdftotext(&pdf) else { return };
     for needle in [

@@ -5,7 +5,6 @@
 
 use super::common::*;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 const ORIGIN: &str = "logwire.test/log";
@@ -59,27 +58,6 @@ impl Drop for LogServer {
     }
 }
 
-fn chat(env: &Env) -> PathBuf {
-    let p = env.path("chat.txt");
-    std::fs::write(&p, "12/01/2023, 10:00 - A: 请转账到安全账户\n").expect("write");
-    p
-}
-
-fn bagit_valid(case: &Path) {
-    if have("python3", &["-c", "import bagit"]) {
-        let out = std::process::Command::new("python3")
-            .args(["-m", "bagit", "--validate"])
-            .arg(case)
-            .output()
-            .expect("bagit");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
 fn json(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|_| panic!("not JSON: {}{}", stdout(out), stderr(out)))
@@ -96,7 +74,7 @@ fn preserve_with_a_pinned_log_key_is_granted_and_every_receipt_byte_matters() {
     let out = env.run(&[
         "--json",
         "preserve",
-        chat(&env).to_str().unwrap(),
+        one_line_chat(&env).to_str().unwrap(),
         "--out",
         c,
         "--log",
@@ -120,7 +98,7 @@ fn preserve_with_a_pinned_log_key_is_granted_and_every_receipt_byte_matters() {
     assert!(a["detail"].as_str().unwrap().contains(ORIGIN), "{a}");
     let text = stdout(&env.run(&["verify", c]));
     assert!(text.contains("log receipt log-1 (seal 1"), "{text}");
-    bagit_valid(&case);
+    assert_bagit_valid(&case);
 
     let dir = case.join(ANCHORS);
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -215,7 +193,7 @@ fn a_wrong_key_rejects_the_receipt_and_no_key_is_only_unverified() {
     let out = env.run(&[
         "--json",
         "preserve",
-        chat(&env).to_str().unwrap(),
+        one_line_chat(&env).to_str().unwrap(),
         "--out",
         case.to_str().unwrap(),
         "--log",
@@ -242,14 +220,14 @@ fn a_wrong_key_rejects_the_receipt_and_no_key_is_only_unverified() {
     let (code, report) = verify_json(&env, &case);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["anchors"][0]["status"], "pending");
-    bagit_valid(&case);
+    assert_bagit_valid(&case);
 
     // No key: the key the log served is stored, and the receipt is only `unverified`.
     let case2 = env.path("case2");
     let out = env.run(&[
         "--json",
         "preserve",
-        chat(&env).to_str().unwrap(),
+        one_line_chat(&env).to_str().unwrap(),
         "--out",
         case2.to_str().unwrap(),
         "--log",
@@ -328,7 +306,12 @@ fn log_down_at_seal_is_pending_then_stamp_gets_the_receipt() {
     .unwrap();
     let case = env.path("case");
     let c = case.to_str().unwrap();
-    let out = env.run(&["preserve", chat(&env).to_str().unwrap(), "--out", c]);
+    let out = env.run(&[
+        "preserve",
+        one_line_chat(&env).to_str().unwrap(),
+        "--out",
+        c,
+    ]);
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -354,7 +337,7 @@ fn log_down_at_seal_is_pending_then_stamp_gets_the_receipt() {
     let custody = std::fs::read_to_string(case.join("cunzheng/custody.jsonl")).unwrap();
     assert!(custody.contains("\"action\":\"anchor.pending\""));
     assert!(custody.contains("\"action\":\"anchor.logged\""));
-    bagit_valid(&case);
+    assert_bagit_valid(&case);
     // Nothing left to stamp.
     assert_ok(&env.run(&["stamp", c]));
 
