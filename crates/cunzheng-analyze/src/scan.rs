@@ -128,6 +128,41 @@ pub struct Output {
     pub entities_jsonl: Vec<u8>,
 }
 
+/// Entities in earlier versions of an edited message (`extra.edit_history`, as the iMessage
+/// parser writes it) that its current text does not hold; their offsets are into that
+/// version's text, which the note names.
+fn earlier_version_entities(m: &Message, current: &[Entity]) -> Vec<Entity> {
+    let Some(history) = m.extra.get("edit_history").and_then(|h| h.as_array()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Entity> = Vec::new();
+    for v in history {
+        let Some(text) = v.get("text").and_then(|t| t.as_str()) else {
+            continue;
+        };
+        if text == m.body {
+            continue;
+        }
+        let version = v.get("version").and_then(|n| n.as_u64()).unwrap_or(0);
+        let part = v.get("part").and_then(|n| n.as_u64()).unwrap_or(0);
+        for mut e in entity::extract(text) {
+            let known = |x: &Entity| x.kind == e.kind && x.value == e.value;
+            if current.iter().any(known) || out.iter().any(known) {
+                continue;
+            }
+            let was = format!(
+                "only in an earlier version of this edited message (part {part}, version {version}); offsets are into that version"
+            );
+            e.note = Some(match e.note.take() {
+                Some(n) => format!("{n}; {was}"),
+                None => was,
+            });
+            out.push(e);
+        }
+    }
+    out
+}
+
 /// Runs entities, money trail and timeline checks.
 pub fn run(input: &Input) -> Output {
     let entities: Vec<Vec<Entity>> = input
@@ -142,6 +177,17 @@ pub fn run(input: &Input) -> Output {
         .collect();
     let money = money::trail(&input.messages, &entities, &titles, &input.owner);
     let timeline = timeline::run_all(&input.messages, &input.exhibits, &titles, &input.settings);
+    // Identifiers that only earlier versions of edited messages hold (an account number
+    // changed after sending) are listed too; the money trail counts the text as it stands.
+    let entities: Vec<Vec<Entity>> = input
+        .messages
+        .iter()
+        .zip(entities)
+        .map(|(m, mut ents)| {
+            ents.extend(earlier_version_entities(m, &ents));
+            ents
+        })
+        .collect();
 
     let mut lines = Vec::new();
     let mut per_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -231,5 +277,53 @@ pub fn run(input: &Input) -> Output {
         findings,
         findings_json,
         entities_jsonl: lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::money::tests::msg;
+    use cunzheng_model::{Direction, MessageKind};
+
+    #[test]
+    fn accounts_only_in_earlier_versions_are_listed_but_not_counted_twice() {
+        let mut m = msg(
+            "1",
+            "c",
+            Direction::Incoming,
+            MessageKind::Text,
+            "转 5000 元到 6217000010000000003",
+            "2024-01-01T00:00:00Z",
+        );
+        m.extra = serde_json::json!({"edit_history": [
+            {"part": 0, "version": 0, "text": "转 5000 元到 6222020200000000006"},
+            {"part": 0, "version": 1, "text": "转 5000 元到 6217000010000000003"}
+        ]});
+        let current = entity::extract(&m.body);
+        let earlier = earlier_version_entities(&m, &current);
+        // The amount is in both versions: not repeated; the first card only in version 0.
+        assert_eq!(earlier.len(), 1, "{earlier:?}");
+        assert_eq!(earlier[0].value, "6222020200000000006");
+        assert!(
+            earlier[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("earlier version")
+        );
+        let out = run(&Input {
+            messages: vec![m],
+            ..Input::default()
+        });
+        let lines = String::from_utf8(out.entities_jsonl).unwrap();
+        assert!(lines.contains("6222020200000000006"));
+        assert!(
+            out.findings
+                .timeline
+                .iter()
+                .any(|f| f.check == "edited" && f.severity == "warning")
+        );
     }
 }

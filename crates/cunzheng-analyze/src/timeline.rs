@@ -54,7 +54,7 @@ impl Default for Settings {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     /// The check: `after_acquisition`, `after_file_modified`, `file_modified_after_acquisition`,
-    /// `token_before_acquisition`, `ids_out_of_order`, `gap`, `recalled`, `recovered`,
+    /// `token_before_acquisition`, `ids_out_of_order`, `gap`, `recalled`, `edited`, `recovered`,
     /// `differs_between_sources`.
     pub check: &'static str,
     /// `warning` (needs explaining) or `info` (listed for the reader).
@@ -279,6 +279,53 @@ pub fn recalled(messages: &[Message]) -> Vec<Finding> {
         .collect()
 }
 
+/// Messages edited after sending, with the original text when the source kept it (iMessage
+/// keeps every version): what the victim first read may not be what the record now shows.
+pub fn edited(messages: &[Message]) -> Vec<Finding> {
+    messages
+        .iter()
+        .filter(|m| m.edited.is_some() || m.extra.get("edit_history").is_some())
+        .map(|m| {
+            let when = m
+                .edited
+                .as_ref()
+                .and_then(|t| t.utc.as_deref())
+                .map(|t| format!(" at {t}"))
+                .unwrap_or_default();
+            let original = m
+                .extra
+                .get("edit_history")
+                .and_then(|h| h.as_array())
+                .and_then(|h| h.first())
+                .and_then(|v| v.get("text"))
+                .and_then(|t| t.as_str())
+                .filter(|t| *t != m.body);
+            let (severity, message) = match original {
+                Some(o) => (
+                    "warning",
+                    format!(
+                        "message edited{when} in conversation {}: first sent as “{}”, now reads “{}”",
+                        m.conversation,
+                        clip(o),
+                        clip(&m.body)
+                    ),
+                ),
+                None => (
+                    "info",
+                    format!("message edited{when} in conversation {}", m.conversation),
+                ),
+            };
+            Finding {
+                check: "edited",
+                severity,
+                message,
+                exhibit: None,
+                messages: vec![MessageRef::of(m)],
+            }
+        })
+        .collect()
+}
+
 /// Messages recovered from deleted space rather than read from live records.
 pub fn recovered(messages: &[Message]) -> Vec<Finding> {
     messages
@@ -382,6 +429,7 @@ pub fn run_all(
     out.extend(ids_out_of_order(messages, s));
     out.extend(gaps(messages, s));
     out.extend(recalled(messages));
+    out.extend(edited(messages));
     out.extend(recovered(messages));
     out.extend(differs_between_sources(messages, titles));
     out
@@ -545,6 +593,35 @@ mod tests {
         ms[1].recovered = true;
         assert_eq!(ids(&recalled(&ms)), vec![vec!["1".to_owned()]]);
         assert_eq!(ids(&recovered(&ms)), vec![vec!["2".to_owned()]]);
+    }
+
+    #[test]
+    fn edits_listed_with_the_original_text() {
+        let mut ms = vec![
+            msg(
+                "1",
+                "c",
+                I,
+                Text,
+                "卡号 6217 0000 9999 8888",
+                "2024-01-01T00:00:00Z",
+            ),
+            msg("2", "c", I, Text, "ok", "2024-01-01T00:01:00Z"),
+            msg("3", "c", I, Text, "fixed typo", "2024-01-01T00:02:00Z"),
+        ];
+        ms[0].extra = serde_json::json!({"edit_history": [
+            {"part": 0, "version": 0, "text": "卡号 6222 0200 1234 5678"},
+            {"part": 0, "version": 1, "text": "卡号 6217 0000 9999 8888"}
+        ]});
+        ms[2].edited = Some(ms[2].time.clone());
+        let f = edited(&ms);
+        assert_eq!(ids(&f), vec![vec!["1".to_owned()], vec!["3".to_owned()]]);
+        assert_eq!(f[0].severity, "warning");
+        assert!(
+            f[0].message
+                .contains("first sent as “卡号 6222 0200 1234 5678”")
+        );
+        assert_eq!(f[1].severity, "info");
     }
 
     #[test]

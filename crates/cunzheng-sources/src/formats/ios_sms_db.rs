@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::common_sms;
 use super::common_sqlite::{self, Cell, Schema};
+use super::ios_summary_info;
 use crate::source::{Input, Options, Sink, Source, SourceError, Tier};
 use crate::time::{self, Zone};
 
@@ -42,8 +43,9 @@ impl Source for IosSmsDb {
          names, MIME types and sizes (not the files), replies (thread_originator_guid), \
          tapbacks (associated_message_type 2000-3007, kept as messages pointing at their \
          target), group events (item_type, as system messages with a derived description), \
-         edit time (date_edited; the edit history in message_summary_info is not decoded) and \
-         unsent messages (date_retracted, as recalled), messages in Recently Deleted \
+         edits (date_edited, and every earlier version of each edited part with its time from \
+         message_summary_info, iOS 16+) and unsent messages (date_retracted and the unsent \
+         parts of message_summary_info, as recalled), messages in Recently Deleted \
          (chat_recoverable_message_join, marked in extra). Apple-epoch dates: seconds before \
          iOS 11 / macOS 10.13, nanoseconds after; decided per value (> 10^12 is nanoseconds) \
          and recorded. App payloads (payload_data) are not decoded. Reads live rows only: \
@@ -239,7 +241,7 @@ fn tapback(code: i64) -> Option<(&'static str, &'static str)> {
 }
 
 /// Message columns read (all optional).
-const COLS: [&str; 36] = [
+const COLS: [&str; 37] = [
     "guid",
     "text",
     "attributedBody",
@@ -276,6 +278,7 @@ const COLS: [&str; 36] = [
     "share_status",
     "reply_to_guid",
     "was_downgraded",
+    "message_summary_info",
 ];
 
 /// A sink that holds back messages (to mark them recovered) and passes the rest on.
@@ -844,6 +847,41 @@ impl Parse<'_> {
         }
         let edited =
             Some(apple_time(&self.zone, row.get("date_edited"))).filter(|t| t.utc.is_some());
+        if let Cell::Blob(blob) = row.get("message_summary_info") {
+            match ios_summary_info::read(blob, &self.zone) {
+                Ok(info) if info.is_notable() => {
+                    // Edited messages keep text NULL on some versions: the last version is
+                    // the text as it stands.
+                    if body.is_empty()
+                        && let Some(now) = info.current_text()
+                    {
+                        body = now.to_owned();
+                        extra.insert("body_source".into(), "message_summary_info".into());
+                    }
+                    if !info.unsent.is_empty() && body.is_empty() {
+                        kind = MessageKind::Recalled;
+                    }
+                    if !info.versions.is_empty() {
+                        extra.insert("edit_history".into(), info.versions_json());
+                    }
+                    if !info.unsent.is_empty() {
+                        extra.insert("unsent_parts".into(), json!(info.unsent));
+                    }
+                    if !info.edited.is_empty() {
+                        extra.insert("edited_parts".into(), json!(info.edited));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    extra.insert("message_summary_info_error".into(), e.clone().into());
+                    sink.unparsed(Unparsed {
+                        provenance: self.row("message", rowid),
+                        reason: format!("message_summary_info (edit history) not decoded: {e}"),
+                        excerpt: hex::encode(&blob[..blob.len().min(64)]),
+                    });
+                }
+            }
+        }
 
         for name in ["date_read", "date_delivered"] {
             let t = apple_time(&self.zone, row.get(name));
@@ -920,17 +958,17 @@ impl Parse<'_> {
 /// string: `+` is a C string) followed by a length (one byte below 0x80, or 0x81 and a u16,
 /// or 0x82 and a u32, little-endian) and that many UTF-8 bytes. Every read is
 /// bounds-checked and the length is checked against the blob before any allocation.
-mod typedstream {
+pub(super) mod typedstream {
     /// Decoded text, and whether invalid UTF-8 had to be replaced.
     #[derive(Debug, PartialEq, Eq)]
-    pub(super) struct Decoded {
-        pub(super) text: String,
-        pub(super) lossy: bool,
+    pub(in crate::formats) struct Decoded {
+        pub(in crate::formats) text: String,
+        pub(in crate::formats) lossy: bool,
     }
 
     /// Why a blob could not be decoded.
     #[derive(Debug, PartialEq, Eq)]
-    pub(super) enum Error {
+    pub(in crate::formats) enum Error {
         /// No `NSString` class name in the blob.
         NoString,
         /// The class name is not followed by `0x84 0x01 '+'`.
@@ -966,7 +1004,7 @@ mod typedstream {
     /// bytes come between).
     const WINDOW: usize = 16;
 
-    pub(super) fn string(blob: &[u8]) -> Result<Decoded, Error> {
+    pub(in crate::formats) fn string(blob: &[u8]) -> Result<Decoded, Error> {
         let class = blob
             .windows(CLASS.len())
             .position(|w| w == CLASS)
@@ -1380,7 +1418,15 @@ mod tests {
                 delete_date INTEGER, ck_sync_state INTEGER DEFAULT 0,
                 PRIMARY KEY (chat_id, message_id));
              INSERT INTO chat_recoverable_message_join VALUES (2, 106, {after}, 0);
-             INSERT INTO chat_message_join VALUES (3, 102, 0), (3, 103, 0);"
+             INSERT INTO chat_message_join VALUES (3, 102, 0), (3, 103, 0);
+             INSERT INTO message (ROWID, guid, text, handle_id, service, date, is_from_me, date_edited, message_summary_info)
+                VALUES (107, 'H1', NULL, 1, 'iMessage', {before}, 0, {after}, X'{history}');
+             INSERT INTO message (ROWID, guid, text, handle_id, service, date, is_from_me, message_summary_info)
+                VALUES (108, 'X1', 'hello', 1, 'iMessage', {before}, 0, X'62706c6973743030ff');",
+            history = hex::encode(super::ios_summary_info::tests::edited_blob(
+                "账户 6222 0200 1234 5678",
+                "账户 6217 0000 9999 8888"
+            )),
         ))
         .expect("insert");
         drop(conn);
@@ -1423,13 +1469,36 @@ mod tests {
             "2024-03-10T07:00:01Z"
         );
         assert!(c.warnings.iter().any(|w| w.contains("Recently Deleted")));
-        assert_eq!(c.unparsed.len(), 1);
+        // Edited with text NULL: the body is the last version, the original is kept.
+        let h = by_id("H1");
+        assert_eq!(h.body, "账户 6217 0000 9999 8888");
+        assert_eq!(h.extra["body_source"], "message_summary_info");
         assert_eq!(
-            c.unparsed[0].provenance.location,
-            Location::Row {
+            h.extra["edit_history"][0]["text"],
+            "账户 6222 0200 1234 5678"
+        );
+        assert_eq!(h.extra["edit_history"][0]["version"], 0);
+        assert_eq!(
+            h.extra["edit_history"][1]["time"]["utc"],
+            "2024-03-01T15:34:20.5Z"
+        );
+        assert_eq!(h.extra["edited_parts"], json!([0]));
+        assert!(h.edited.is_some());
+        // A damaged summary blob: the message stands, the blob is reported.
+        let x = by_id("X1");
+        assert_eq!(x.body, "hello");
+        assert!(x.extra["message_summary_info_error"].as_str().is_some());
+        let rows: Vec<_> = c
+            .unparsed
+            .iter()
+            .map(|u| u.provenance.location.clone())
+            .collect();
+        assert_eq!(
+            rows,
+            [105, 108].map(|rowid| Location::Row {
                 table: "message".into(),
-                rowid: 105
-            }
+                rowid
+            })
         );
     }
 

@@ -14,6 +14,7 @@ mod discord_dce_json;
 mod eml;
 mod facebook_messenger_json;
 mod ios_sms_db;
+mod ios_summary_info;
 mod mbox;
 mod qq_common;
 mod qq_mht;
