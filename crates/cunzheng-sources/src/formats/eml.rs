@@ -108,15 +108,30 @@ impl Source for Eml {
             end: len,
             line: Some(1),
         };
-        if data.len() > MAX_RECORD {
+        // A message larger than one record (a big attachment): its start holds the header
+        // and, as mail clients write them, the text parts; those are read, the rest is
+        // recorded as unparsed with its byte range.
+        let oversized = data.len() > MAX_RECORD;
+        if oversized {
+            data.truncate(MAX_RECORD);
             sink.unparsed(Unparsed {
-                provenance: input.provenance(&tag, whole),
-                reason: format!(
-                    "message of {len} bytes is larger than the {MAX_RECORD}-byte limit for one record"
+                provenance: input.provenance(
+                    &tag,
+                    Location::Bytes {
+                        start: MAX_RECORD as u64,
+                        end: len,
+                        line: None,
+                    },
                 ),
-                excerpt: excerpt(&data),
+                reason: format!(
+                    "rest of a message of {len} bytes: past the {MAX_RECORD}-byte limit for one record; its header and first parts were read"
+                ),
+                excerpt: String::new(),
             });
-            return Ok(());
+            sink.warning(format!(
+                "{}: message is {len} bytes; only its first {MAX_RECORD} bytes were read (parts after them, usually attachments, are not listed)",
+                input.name
+            ));
         }
         if data.iter().all(u8::is_ascii_whitespace) {
             return Err(SourceError::Format {
@@ -171,8 +186,16 @@ impl Source for Eml {
             conv.id,
             input.provenance(&tag, whole),
         );
-        if let (Some(f), Value::Object(extra)) = (from_line, &mut built.message.extra) {
-            extra.insert("from_line".into(), f.into());
+        if let Value::Object(extra) = &mut built.message.extra {
+            if let Some(f) = from_line {
+                extra.insert("from_line".into(), f.into());
+            }
+            if oversized {
+                extra.insert(
+                    "truncated".into(),
+                    serde_json::json!({"message_bytes": len, "read_bytes": MAX_RECORD}),
+                );
+            }
         }
         let mut warnings = Warnings::default();
         for (kind, text) in built.problems {
@@ -666,18 +689,25 @@ mod tests {
         let (r, c) = run_bytes(&big, &Options::default());
         r.expect("parse");
         assert_eq!(c.messages[0].body.len(), 3 << 20);
-        // Larger than one record.
-        let mut huge = b"From: a@b.c\nSubject: huge\n\n".to_vec();
-        huge.resize(MAX_RECORD + 10, b'y');
+        // Larger than one record: a text part, then an attachment of 20 MB. The header and
+        // text are read; the rest is unparsed with its range.
+        let mut huge = b"From: a@b.c\nSubject: huge\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee the contract\n--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n".to_vec();
+        while huge.len() < 20 << 20 {
+            huge.extend_from_slice(&[b'Q'; 76]);
+            huge.push(b'\n');
+        }
+        let total = huge.len() as u64;
         let (r, c) = run_bytes(&huge, &Options::default());
         r.expect("parse");
-        assert!(c.messages.is_empty());
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.messages[0].body.trim_end(), "see the contract");
+        assert_eq!(c.messages[0].extra["truncated"]["message_bytes"], total);
         assert_eq!(c.unparsed.len(), 1);
-        assert!(c.unparsed[0].excerpt.starts_with("From: a@b.c"));
         assert!(matches!(
             c.unparsed[0].provenance.location,
-            Location::Bytes { start: 0, end, .. } if end == (MAX_RECORD + 10) as u64
+            Location::Bytes { start, end, .. } if start == MAX_RECORD as u64 && end == total
         ));
+        assert!(c.warnings.iter().any(|w| w.contains("only its first")));
     }
 
     #[test]

@@ -44,8 +44,9 @@ impl Source for Mbox {
          listed, In-Reply-To, Date with its own offset; GBK/GB18030 included), with its byte \
          range and line. `>From ` lines are unescaped one level (mboxrd rule; in mboxo an \
          original `>From ` line cannot be told from an escaped one). Threads by \
-         References/In-Reply-To, else by subject, over the whole file (two passes). Messages \
-         over 16 MiB and text before the first separator are kept as unparsed. Does not read \
+         References/In-Reply-To, else by subject, over the whole file (two passes). Of a message \
+         over 16 MiB the header and first parts are read and the rest is kept as unparsed; text \
+         before the first separator is kept as unparsed. Does not read \
          MMDF, Maildir folders, Outlook .pst or X-Mozilla-Status flags (kept in the file)."
     }
 
@@ -104,9 +105,7 @@ impl Source for Mbox {
                 continue;
             }
             messages += 1;
-            if chunk.oversized {
-                continue;
-            }
+            // An oversized message is read from its start (headers, text parts): see pass 2.
             let bytes = chunk.message_bytes();
             if let Some(msg) = MessageParser::new()
                 .parse_headers(bytes)
@@ -156,26 +155,37 @@ impl Source for Mbox {
                 }
                 continue;
             };
+            // A message larger than one record (a big attachment): its first MAX_RECORD bytes
+            // hold the header and, as mail clients write them, the text parts; those are read
+            // and the rest is recorded as unparsed with its byte range.
+            let read_end = chunk.start + from_line.len() as u64 + chunk.data.len() as u64;
             if chunk.oversized {
                 sink.unparsed(Unparsed {
-                    provenance: input.provenance(&tag, location),
+                    provenance: input.provenance(
+                        &tag,
+                        Location::Bytes {
+                            start: read_end,
+                            end: chunk.end,
+                            line: None,
+                        },
+                    ),
                     reason: format!(
-                        "message of {} bytes is larger than the {MAX_RECORD}-byte limit for one record",
+                        "rest of the message at line {} ({} bytes in all): past the {MAX_RECORD}-byte limit for one record; its header and first parts were read",
+                        chunk.line,
                         chunk.end - chunk.start
                     ),
-                    excerpt: excerpt(&chunk.data),
+                    excerpt: String::new(),
                 });
                 warnings.warn(
                     sink,
                     "oversized",
                     format!(
-                        "{}: message at line {} is too large to read ({} bytes); kept as unparsed",
+                        "{}: message at line {} is {} bytes; only its first {MAX_RECORD} bytes were read (parts after them, usually attachments, are not listed)",
                         input.name,
                         chunk.line,
                         chunk.end - chunk.start
                     ),
                 );
-                continue;
             }
             let (bytes, unescaped) = if chunk.mboxcl2 {
                 (chunk.message_bytes().to_vec(), 0)
@@ -256,6 +266,13 @@ impl Source for Mbox {
                 }
                 if chunk.mboxcl2 {
                     extra.insert("mbox_variant".into(), "mboxcl2".into());
+                }
+                if chunk.oversized {
+                    extra.insert(
+                        "truncated".into(),
+                        serde_json::json!({"message_bytes": chunk.end - chunk.start,
+                                           "read_bytes": read_end - chunk.start}),
+                    );
                 }
                 if conv.duplicate.is_some() {
                     extra.insert("duplicate_message_id".into(), true.into());
@@ -875,8 +892,8 @@ mod tests {
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.messages[0].time.utc, None);
         assert_eq!(c.messages[0].time.raw, "Mon, 1 Jan 2024 10:0");
-        // A message larger than one record, then a normal one: the large one is unparsed with
-        // its range, the next is read.
+        // A message larger than one record, then a normal one: the large one is read from
+        // its start, the rest is unparsed with its range; the next is read.
         let mut big = b"From a@x Mon Jan  1 10:00:00 2024\nFrom: a@x\n\n".to_vec();
         for _ in 0..(MAX_RECORD / 1000 + 10) {
             big.extend(std::iter::repeat_n(b'z', 999));
@@ -887,23 +904,26 @@ mod tests {
         let (r, c) = run_bytes(&big);
         r.expect("parse");
         assert_eq!(c.unparsed.len(), 1);
-        assert_eq!(
-            c.unparsed[0].provenance.location,
-            Location::Bytes {
-                start: 0,
-                end: big_end,
-                line: Some(1)
-            }
+        let Location::Bytes { start, end, .. } = c.unparsed[0].provenance.location else {
+            panic!("bytes")
+        };
+        assert_eq!(end, big_end);
+        // The start was read up to a line end before the limit.
+        assert!(
+            start > (MAX_RECORD as u64) - 1000 && start < big_end,
+            "{start}"
         );
-        assert_eq!(c.messages.len(), 1);
-        assert_eq!(c.messages[0].body, "small\n");
-        // One huge line with no line end.
+        assert_eq!(c.messages.len(), 2);
+        assert_eq!(c.messages[0].sender.account.as_deref(), Some("a@x"));
+        assert_eq!(c.messages[0].extra["truncated"]["message_bytes"], big_end);
+        assert_eq!(c.messages[1].body, "small\n");
+        // One huge line with no line end: the header is still read.
         let mut line = b"From a@x Mon Jan  1 10:00:00 2024\nFrom: a@x\n\n".to_vec();
         line.resize(MAX_RECORD + 100, b'q');
         let (r, c) = run_bytes(&line);
         r.expect("parse");
         assert_eq!(c.unparsed.len(), 1);
-        assert!(c.messages.is_empty());
+        assert_eq!(c.messages.len(), 1);
     }
 
     #[test]
