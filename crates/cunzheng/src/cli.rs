@@ -1008,42 +1008,7 @@ pub(crate) fn recover(
     wal: Option<&Path>,
     journal: Option<&Path>,
 ) -> Result<u8> {
-    let r = cunzheng_sqlite::recover(db, wal, journal)
+    let inputs = cunzheng_sqlite::Inputs::open(db, wal, journal)
         .with_context(|| format!("recovering from {}", db.display()))?;
-    let mut out = std::io::stdout().lock();
-    if json {
-        for row in &r.rows {
-            serde_json::to_writer(&mut out, row)?;
-            out.write_all(b"\n")?;
-        }
-    } else {
-        for t in &r.tables {
-            writeln!(
-                out,
-                "table {}: {} live rows, {} recovered",
-                t.name, t.live_rows, t.recovered_rows
-            )?;
-        }
-        for row in &r.rows {
-            writeln!(
-                out,
-                "{} [{} page {} offset {} confidence {:.2}] {}{}",
-                row.table,
-                row.source,
-                row.page,
-                row.offset,
-                row.confidence,
-                serde_json::Value::from(row.values.clone()),
-                if row.missing.is_empty() {
-                    String::new()
-                } else {
-                    format!(" missing {:?}", row.missing)
-                },
-            )?;
-        }
-    }
-    for p in &r.problems {
-        eprintln!("cunzheng: warning: {p}");
-    }
-    Ok(EXIT_OK)
+    crate::sqlite_cmd::print_recovery(json, inputs, db)
 }

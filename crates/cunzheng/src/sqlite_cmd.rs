@@ -104,7 +104,9 @@ pub fn decrypt(json: bool, db: &Path, out: &Path, flags: &KeyFlags) -> Result<u8
     })
 }
 
-/// `cunzheng recover DB --key …`: decrypt into a temporary working copy, then recover.
+/// `cunzheng recover DB --key …`: decrypt the database into a temporary working copy, then
+/// recover from it and from the WAL and journal as found, whose page images are decrypted as
+/// they are read.
 pub fn recover_encrypted(
     json: bool,
     db: &Path,
@@ -113,19 +115,79 @@ pub fn recover_encrypted(
     key: &Key,
     flags: &KeyFlags,
 ) -> Result<u8> {
-    if wal.is_some() || journal.is_some() {
-        bail!(
-            "the WAL and journal of an encrypted database are not decrypted yet; recover the database alone"
-        );
-    }
     let dir = tempfile::tempdir().context("creating a folder for the decrypted working copy")?;
     let name = db
         .file_name()
         .map(|n| format!("{}.plain", n.to_string_lossy()))
         .unwrap_or_else(|| "db.plain".into());
     let out = dir.path().join(name);
-    let d = cipher::decrypt_file(db, &out, key, flags.params())
+    let (cipher, tried) = cipher::PageCipher::open(db, key, flags.params())
         .with_context(|| format!("decrypting {}", db.display()))?;
+    let file = std::fs::File::create_new(&out)
+        .with_context(|| format!("writing the working copy {}", out.display()))?;
+    let mut d = cipher::decrypt_to(db, &cipher, &mut std::io::BufWriter::new(file), &out)
+        .with_context(|| format!("decrypting {}", db.display()))?;
+    d.tried = tried;
     eprintln!("cunzheng: {}", describe(&d));
-    crate::cli::recover(json, &out, None, None)
+    let mut inputs = cunzheng_sqlite::Inputs::open(&out, wal, journal)
+        .with_context(|| format!("recovering from {}", db.display()))?;
+    inputs.cipher = Some(cipher);
+    print_recovery(json, inputs, db)
+}
+
+/// Recovers from `inputs` and prints each row as it is placed (one JSON object per line with
+/// `json`), then the tables; memory does not grow with the number of rows.
+pub fn print_recovery(json: bool, inputs: cunzheng_sqlite::Inputs, db: &Path) -> Result<u8> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let mut error: Option<std::io::Error> = None;
+    let r = cunzheng_sqlite::recover_each(inputs, &mut |row| {
+        let written = if json {
+            serde_json::to_writer(&mut out, &row)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"))
+        } else {
+            writeln!(
+                out,
+                "{} [{} page {} offset {} confidence {:.2}] {}{}",
+                row.table,
+                row.source,
+                row.page,
+                row.offset,
+                row.confidence,
+                serde_json::Value::from(row.values),
+                if row.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" missing {:?}", row.missing)
+                },
+            )
+        };
+        match written {
+            Ok(()) => std::ops::ControlFlow::Continue(()),
+            Err(e) => {
+                error = Some(e);
+                std::ops::ControlFlow::Break(())
+            }
+        }
+    })
+    .with_context(|| format!("recovering from {}", db.display()))?;
+    if let Some(e) = error {
+        return Err(e.into());
+    }
+    if !json {
+        for t in &r.tables {
+            writeln!(
+                out,
+                "table {}: {} live rows, {} recovered",
+                t.name, t.live_rows, t.recovered_rows
+            )?;
+        }
+    }
+    out.flush()?;
+    drop(out);
+    for p in &r.problems {
+        eprintln!("cunzheng: warning: {p}");
+    }
+    Ok(crate::cli::EXIT_OK)
 }

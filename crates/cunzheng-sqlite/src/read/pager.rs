@@ -141,6 +141,9 @@ pub struct Pager {
     pub page_count: u32,
     /// Whole pages present in the database file (may differ from `page_count`).
     pub file_pages: u32,
+    /// Decrypts WAL-frame and journal page images of an encrypted database (the database
+    /// file itself is read as a decrypted working copy).
+    cipher: Option<crate::cipher::PageCipher>,
 }
 
 impl Pager {
@@ -158,6 +161,31 @@ impl Pager {
             journal_pages: HashMap::new(),
             page_size: header.page_size,
             usable: header.usable_size(),
+            cipher: None,
+        }
+    }
+
+    /// Page images read from the WAL and the journal are encrypted with `cipher`.
+    pub fn set_cipher(&mut self, cipher: crate::cipher::PageCipher) {
+        self.cipher = Some(cipher);
+    }
+
+    /// Decrypts a WAL or journal image of page `pgno` when the database is encrypted.
+    fn decode(&self, pgno: u32, buf: &mut [u8], at: crate::error::Location) -> Result<()> {
+        match &self.cipher {
+            None => Ok(()),
+            Some(c) => c
+                .decrypt_in_place(pgno, buf)
+                .map_err(|fault| Error::Decrypt {
+                    page: pgno,
+                    at,
+                    detail: match fault {
+                        crate::cipher::PageFault::Hmac => {
+                            "HMAC mismatch (altered or torn page image)"
+                        }
+                        crate::cipher::PageFault::Short => "shorter than a page",
+                    },
+                }),
         }
     }
 
@@ -193,18 +221,21 @@ impl Pager {
         }
     }
 
-    /// Reads bytes of the rollback journal at `offset`.
-    pub fn journal_read(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        match &self.journal {
-            Some(j) => j.read_at(offset, buf),
-            None => Ok(0),
-        }
+    /// Reads the rollback journal's image of page `pgno` at `offset` (decrypted when the
+    /// database is encrypted).
+    pub fn journal_read(&self, pgno: u32, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let n = match &self.journal {
+            Some(j) => j.read_at(offset, buf)?,
+            None => return Ok(0),
+        };
+        self.decode(pgno, buf, crate::error::Location::File { offset })?;
+        Ok(n)
     }
 
     /// Page `pgno` in version `v`.
     pub fn page_version(&self, pgno: u32, v: Version) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; self.page_size as usize];
-        let from_wal = |off: u64, buf: &mut [u8]| self.wal_read(off, buf).map(|_| ());
+        let from_wal = |off: u64, buf: &mut [u8]| self.wal_read(pgno, off, buf).map(|_| ());
         match v {
             Version::Current => return self.page(pgno),
             Version::File => {}
@@ -220,7 +251,7 @@ impl Pager {
             }
             Version::Journal => {
                 if let Some(&off) = self.journal_pages.get(&pgno) {
-                    self.journal_read(off, &mut buf)?;
+                    self.journal_read(pgno, off, &mut buf)?;
                     return Ok(buf);
                 }
             }
@@ -241,8 +272,8 @@ impl Pager {
         self.check(pgno)?;
         let mut buf = vec![0u8; self.page_size as usize];
         match (self.overlay.get(&pgno), &self.wal) {
-            (Some(&off), Some(wal)) => {
-                wal.read_at(off, &mut buf)?;
+            (Some(&off), Some(_)) => {
+                self.wal_read(pgno, off, &mut buf)?;
             }
             _ => {
                 self.db
@@ -262,12 +293,15 @@ impl Pager {
         Ok(buf)
     }
 
-    /// Reads bytes of the WAL file at `offset` (a frame's page image).
-    pub fn wal_read(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        match &self.wal {
-            Some(w) => w.read_at(offset, buf),
-            None => Ok(0),
-        }
+    /// Reads a WAL frame's image of page `pgno` at `offset` (decrypted when the database is
+    /// encrypted).
+    pub fn wal_read(&self, pgno: u32, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let n = match &self.wal {
+            Some(w) => w.read_at(offset, buf)?,
+            None => return Ok(0),
+        };
+        self.decode(pgno, buf, crate::error::Location::File { offset })?;
+        Ok(n)
     }
 
     /// Fails for page 0 and pages past the end.
