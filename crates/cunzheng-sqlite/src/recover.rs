@@ -381,7 +381,12 @@ pub fn recover_each(
     if let Some(jf) = journal_file {
         match journal::scan(&jf, header.page_size, pager.page_count) {
             Ok(j) => {
-                pager.set_journal(jf, j.pages.iter().map(|p| (p.page, p.data_offset)));
+                pager.set_journal(
+                    jf,
+                    j.pages
+                        .iter()
+                        .map(|p| (p.page, p.index, p.nonce, p.data_offset)),
+                );
                 journal_pages = j.pages;
             }
             Err(e) => problems.push(e.to_string()),
