@@ -7,7 +7,8 @@
 # The database (WeChat-like `message` table, ~480-byte rows, 4096-byte pages, rollback
 # journal, secure_delete off) is built once with python3's sqlite3 module under $BENCH_DIR
 # (default /tmp/cunzheng-bench) and reused. One warm-up run counts the recovered rows (and
-# fills the page cache); then REPEAT timed runs (default 1) to /dev/null; the median is shown.
+# fills the page cache); then REPEAT timed runs (default 1) to /dev/null; the median time and
+# the largest peak RSS are shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000000}
@@ -58,12 +59,25 @@ bin="$CARGO_TARGET_DIR/release/cunzheng"
 
 rows=$("$bin" recover "$db" --json | wc -l)
 echo "rows recovered: $rows (deleted: $((n / 2)))"
+# Peak memory by GNU time (`/usr/bin/time -v`, Debian package `time`) when it is there.
+timer=()
+if [ -x /usr/bin/time ]; then
+    timer=(/usr/bin/time -v -o "$dir/recover.time")
+fi
 times=()
+rss=()
 for _ in $(seq "$repeat"); do
     s=$(date +%s.%N)
-    "$bin" recover "$db" --json > /dev/null
+    "${timer[@]}" "$bin" recover "$db" --json > /dev/null
     e=$(date +%s.%N)
     times+=("$(echo "$e - $s" | bc -l)")
+    if [ ${#timer[@]} -gt 0 ]; then
+        rss+=("$(awk -F': ' '/Maximum resident set size/ {print $2}' "$dir/recover.time")")
+    fi
 done
 t=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (repeat + 1) / 2 ))p")
 printf 'cunzheng recover --json: %.2f s, %.1f MB/s, %.0f rows/s\n' "$t" "$(echo "$size / 1000000 / $t" | bc -l)" "$(echo "$rows / $t" | bc -l)"
+if [ ${#rss[@]} -gt 0 ]; then
+    m=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+    printf 'peak RSS (max over runs, /usr/bin/time -v): %d MB\n' "$((m / 1024))"
+fi

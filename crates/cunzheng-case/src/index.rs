@@ -198,7 +198,10 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
                                 d.summary.to_string()
                             ],
                         )?;
-                        stats.messages += load_messages(&tx, layout, &d.path, &d.item_sha256)?;
+                        // Working copies (decrypted databases) are binary, not messages.
+                        if crate::working::is_messages(&d) {
+                            stats.messages += load_messages(&tx, layout, &d.path, &d.item_sha256)?;
+                        }
                     }
                     RecordLine::Acquisition { .. } => {}
                 }

@@ -36,6 +36,7 @@ pub mod prove;
 pub mod seal;
 pub mod stage;
 pub mod verify;
+pub mod working;
 
 use crate::bag::{CaseMeta, RecordLine};
 use crate::env::Actor;

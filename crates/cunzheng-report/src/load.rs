@@ -93,7 +93,11 @@ pub fn load(dir: &Path, opts: &LoadOptions) -> Result<ReportInput> {
                     what: s.what,
                     reason: s.reason,
                 }),
-                RecordLine::Derived(d) => derived.push(d),
+                // Working copies (decrypted databases) are binary, not messages.
+                RecordLine::Derived(d) if cunzheng_case::working::is_messages(&d) => {
+                    derived.push(d)
+                }
+                RecordLine::Derived(_) => {}
                 RecordLine::Acquisition { .. } | RecordLine::Notice(_) => {}
             }
         }

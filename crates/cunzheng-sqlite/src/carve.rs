@@ -416,7 +416,7 @@ impl<'a> Carver<'a> {
                     .copied()
                     .unwrap_or(u32::MAX),
             )),
-            Source::Journal(_) => versions.push(Version::Journal),
+            Source::Journal(n) => versions.push(Version::Journal(n)),
             _ => {}
         }
         let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::new();

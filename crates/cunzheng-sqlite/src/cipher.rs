@@ -159,6 +159,7 @@ impl Key {
 }
 
 /// Derived keys for one database and parameter set.
+#[derive(Clone)]
 struct Keys {
     enc: [u8; 32],
     mac: [u8; 32],
@@ -271,6 +272,84 @@ fn header_ok(p: &CipherParams, page1: &[u8]) -> bool {
         && h[5..8] == [64, 32, 32]
 }
 
+/// An opened encrypted database: its parameter set and derived keys, which decrypt its pages
+/// wherever they are (the database file, WAL frames, rollback-journal records: SQLCipher
+/// writes the same per-page layout to all three, keyed by the page number).
+#[derive(Clone)]
+pub struct PageCipher {
+    params: CipherParams,
+    keys: Keys,
+}
+
+impl std::fmt::Debug for PageCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys stay out of logs.
+        f.debug_struct("PageCipher")
+            .field("params", &self.params.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PageCipher {
+    /// Opens the encrypted database at `db` with `key`: the parameter set `only` if given,
+    /// else each of [`PARAMS`] in turn. Also returns the sets tried before, with why each
+    /// failed.
+    pub fn open(db: &Path, key: &Key, only: Option<CipherParams>) -> Result<(Self, Vec<String>)> {
+        let io = |source| Error::Io {
+            path: db.to_owned(),
+            source,
+        };
+        let f = File::open(db).map_err(io)?;
+        let mut head = Vec::with_capacity(65536);
+        f.take(65536).read_to_end(&mut head).map_err(io)?;
+        let mut tried = Vec::new();
+        let (params, keys) = open_page1(db, &head, key, only, &mut tried)?;
+        // Only the matching set's earlier failures are of interest.
+        tried.retain(|t| !t.starts_with(params.name));
+        Ok((Self { params, keys }, tried))
+    }
+
+    /// The parameter set that opened the database.
+    pub fn params(&self) -> CipherParams {
+        self.params
+    }
+
+    /// Decrypts page `pgno` (`page` and `out` at least one page long) and checks its HMAC.
+    pub fn decrypt(&self, pgno: u32, page: &[u8], out: &mut [u8]) -> Result<(), PageFault> {
+        decrypt_page(
+            &self.params,
+            &self.keys.enc,
+            &self.keys.mac,
+            pgno,
+            page,
+            out,
+        )
+    }
+
+    /// Decrypts a page image in place (`buf` one page long); on failure `buf` is zeroed.
+    pub fn decrypt_in_place(&self, pgno: u32, buf: &mut [u8]) -> Result<(), PageFault> {
+        let mut out = vec![0u8; buf.len()];
+        let r = self.decrypt(pgno, buf, &mut out);
+        match r {
+            Ok(()) => buf.copy_from_slice(&out),
+            Err(_) => buf.fill(0),
+        }
+        r
+    }
+
+    /// A name for the key that opened the database, to record which key was used without
+    /// recording the key: the first 16 bytes (hex) of SHA-256 over a label and the *derived*
+    /// AES key. Testing a guess against it costs the same key derivation as testing it
+    /// against the database itself, so it tells nothing the encrypted file does not.
+    pub fn key_fingerprint(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"cunzheng sqlcipher key fingerprint v1\n");
+        h.update(self.keys.enc);
+        format!("sha256:{}", hex::encode(&h.finalize()[..16]))
+    }
+}
+
 /// What [`decrypt_file`] did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Decrypted {
@@ -346,25 +425,35 @@ pub fn decrypt_file(
     key: &Key,
     only: Option<CipherParams>,
 ) -> Result<Decrypted> {
+    let (cipher, tried) = PageCipher::open(db, key, only)?;
+    let w = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(|source| Error::Io {
+            path: out.to_owned(),
+            source,
+        })?;
+    let mut d = decrypt_to(db, &cipher, &mut BufWriter::new(w), out)?;
+    d.tried = tried;
+    Ok(d)
+}
+
+/// Decrypts `db` page by page with an opened `cipher` into `w` (named `out` in errors and in
+/// the result). A page whose HMAC fails is written as zeros and listed.
+pub fn decrypt_to(
+    db: &Path,
+    cipher: &PageCipher,
+    w: &mut dyn Write,
+    out: &Path,
+) -> Result<Decrypted> {
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| Error::Io { path, source }
     };
     let mut f = File::open(db).map_err(io(db))?;
     let len = f.metadata().map_err(io(db))?.len();
-    let mut head = vec![0u8; 65536.min(len as usize)];
-    f.read_exact(&mut head).map_err(io(db))?;
-    let mut tried = Vec::new();
-    let (p, keys) = open_page1(db, &head, key, only, &mut tried)?;
-    // Only the matching set's earlier failures are of interest.
-    tried.retain(|t| !t.starts_with(p.name));
-    let mut f = File::open(db).map_err(io(db))?;
-    let w = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(out)
-        .map_err(io(out))?;
-    let mut w = BufWriter::new(w);
+    let p = cipher.params;
     let ps = p.page_size as u64;
     let pages = len / ps;
     let mut buf = vec![0u8; p.page_size];
@@ -373,7 +462,7 @@ pub fn decrypt_file(
     for pgno in 1..=pages {
         f.read_exact(&mut buf).map_err(io(db))?;
         let n = u32::try_from(pgno).unwrap_or(u32::MAX);
-        if decrypt_page(&p, &keys.enc, &keys.mac, n, &buf, &mut plain).is_err() {
+        if cipher.decrypt(n, &buf, &mut plain).is_err() {
             plain.fill(0);
             bad.push(pgno);
         }
@@ -386,6 +475,6 @@ pub fn decrypt_file(
         pages,
         bad_pages: bad,
         trailing_bytes: len % ps,
-        tried,
+        tried: Vec::new(),
     })
 }

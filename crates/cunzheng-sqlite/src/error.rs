@@ -123,6 +123,17 @@ pub enum Error {
         /// What did not match (page 1 HMAC, or the header after decryption), per set tried.
         detail: String,
     },
+    /// A page image of an encrypted database (a WAL frame or journal record) that does not
+    /// decrypt with the database's key.
+    #[error("page {page} image at {at}: {detail}")]
+    Decrypt {
+        /// The page the image is of.
+        page: u32,
+        /// Where the image is.
+        at: Location,
+        /// Why.
+        detail: &'static str,
+    },
     /// A key given in a form that cannot be used.
     #[error("key: {detail}")]
     BadKey {

@@ -49,10 +49,13 @@ pub mod read;
 pub mod reader;
 mod recover;
 pub mod schema;
+mod spill;
 
 pub use carve::Source;
 pub use error::{Error, Location, Result};
-pub use recover::{RecoveredRow, Recovery, TableSummary, recover, recover_files};
+pub use recover::{
+    Inputs, RecoveredRow, Recovery, TableSummary, recover, recover_each, recover_files,
+};
 
 /// Entry points for fuzzing and tests; not a stable API.
 #[doc(hidden)]

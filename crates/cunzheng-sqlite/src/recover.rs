@@ -8,8 +8,10 @@ use crate::read::pager::{EvidenceFile, Pager};
 use crate::read::record::{Value, decode_record};
 use crate::read::{freelist, journal, wal};
 use crate::schema;
+use crate::spill::{Parked, Spill};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 /// A live table.
@@ -88,23 +90,87 @@ enum Owner {
 /// Recovers deleted rows from a database file, optionally with its WAL and rollback journal.
 /// Nothing is written: every file is opened read-only and read page by page.
 pub fn recover(db: &Path, wal: Option<&Path>, journal: Option<&Path>) -> Result<Recovery> {
-    let db = EvidenceFile::open(db)?;
-    let wal = wal.map(EvidenceFile::open).transpose()?;
-    let journal = journal.map(EvidenceFile::open).transpose()?;
-    recover_files(db, wal, journal)
+    recover_files(
+        EvidenceFile::open(db)?,
+        wal.map(EvidenceFile::open).transpose()?,
+        journal.map(EvidenceFile::open).transpose()?,
+    )
 }
 
 /// [`recover`] over already opened evidence.
 pub fn recover_files(
     db: EvidenceFile,
-    wal_file: Option<EvidenceFile>,
-    journal_file: Option<EvidenceFile>,
+    wal: Option<EvidenceFile>,
+    journal: Option<EvidenceFile>,
 ) -> Result<Recovery> {
+    let mut rows = Vec::new();
+    let mut r = recover_each(
+        Inputs {
+            db,
+            wal,
+            journal,
+            cipher: None,
+        },
+        &mut |row| {
+            rows.push(row);
+            ControlFlow::Continue(())
+        },
+    )?;
+    r.rows = rows;
+    Ok(r)
+}
+
+/// What [`recover_each`] reads.
+#[derive(Debug)]
+pub struct Inputs {
+    /// The database file (for an encrypted database: its decrypted working copy, see
+    /// [`crate::cipher::decrypt_file`]).
+    pub db: EvidenceFile,
+    /// Its write-ahead log, as found.
+    pub wal: Option<EvidenceFile>,
+    /// Its rollback journal, as found.
+    pub journal: Option<EvidenceFile>,
+    /// For an encrypted database: the cipher that opened it, which decrypts the page images
+    /// of the WAL and the journal (they stay encrypted on disk; their checksums are over the
+    /// encrypted bytes).
+    pub cipher: Option<crate::cipher::PageCipher>,
+}
+
+impl Inputs {
+    /// Opens the files read-only.
+    pub fn open(db: &Path, wal: Option<&Path>, journal: Option<&Path>) -> Result<Inputs> {
+        Ok(Inputs {
+            db: EvidenceFile::open(db)?,
+            wal: wal.map(EvidenceFile::open).transpose()?,
+            journal: journal.map(EvidenceFile::open).transpose()?,
+            cipher: None,
+        })
+    }
+}
+
+/// [`recover`], handing each recovered row to `sink` as soon as deduplication has placed it
+/// instead of collecting them ([`Recovery::rows`] stays empty), so that memory does not grow
+/// with the number of rows: while the database is carved, candidates are parked in a compact
+/// binary form (in a temporary file past 64 MiB) and only what deduplication compares stays
+/// in memory. `sink` may stop the run early with [`ControlFlow::Break`] (e.g. a closed pipe).
+pub fn recover_each(
+    inputs: Inputs,
+    sink: &mut dyn FnMut(RecoveredRow) -> ControlFlow<()>,
+) -> Result<Recovery> {
+    let Inputs {
+        db,
+        wal: wal_file,
+        journal: journal_file,
+        cipher,
+    } = inputs;
     let mut hb = [0u8; crate::format::HEADER_SIZE];
     let n = db.read_at(0, &mut hb)?;
     let header = Header::parse(hb.get(..n).unwrap_or(&[]))?;
     let mut problems = Vec::new();
     let mut pager = Pager::new(db, &header);
+    if let Some(c) = cipher {
+        pager.set_cipher(c);
+    }
 
     // WAL first: its committed frames are the current version of their pages.
     let mut wal = None;
@@ -315,7 +381,12 @@ pub fn recover_files(
     if let Some(jf) = journal_file {
         match journal::scan(&jf, header.page_size, pager.page_count) {
             Ok(j) => {
-                pager.set_journal(jf, j.pages.iter().map(|p| (p.page, p.data_offset)));
+                pager.set_journal(
+                    jf,
+                    j.pages
+                        .iter()
+                        .map(|p| (p.page, p.index, p.nonce, p.data_offset)),
+                );
                 journal_pages = j.pages;
             }
             Err(e) => problems.push(e.to_string()),
@@ -351,6 +422,7 @@ pub fn recover_files(
         _ => None,
     };
     let mut found: Vec<Found> = Vec::new();
+    let mut spill = Spill::new();
     let scan_pages = pager.page_count.max(pager.file_pages);
     for pgno in 1..=scan_pages {
         let role = owner.get(&pgno).copied();
@@ -442,6 +514,7 @@ pub fn recover_files(
                 f.source = Source::Wal(frame);
             }
         }
+        park(&mut found, &mut spill)?;
     }
     // Older versions: database-file pages replaced by the WAL, other WAL frames, the journal.
     let mut superseded: Vec<u32> = current_frame
@@ -468,6 +541,7 @@ pub fn recover_files(
             &mut found,
             &mut problems,
         );
+        park(&mut found, &mut spill)?;
     }
     if let Some(w) = &wal {
         let mut buf = vec![0u8; header.page_size as usize];
@@ -475,7 +549,8 @@ pub fn recover_files(
             if (current_frame.get(&f.page) == Some(&f.index) && f.committed) || ptrmap(f.page) {
                 continue;
             }
-            if pager.wal_read(f.data_offset, &mut buf).is_err() {
+            if let Err(e) = pager.wal_read(f.page, f.data_offset, &mut buf) {
+                problems.push(format!("WAL frame {}: {e}", f.index));
                 continue;
             }
             let mult = if f.committed {
@@ -500,6 +575,7 @@ pub fn recover_files(
                 &mut problems,
             );
             scale(&mut found[before..], mult);
+            park(&mut found, &mut spill)?;
         }
     }
     {
@@ -508,7 +584,10 @@ pub fn recover_files(
             if ptrmap(p.page) {
                 continue;
             }
-            pager.journal_read(p.data_offset, &mut buf)?;
+            if let Err(e) = pager.journal_read(p.page, p.data_offset, &mut buf) {
+                problems.push(format!("journal record {}: {e}", p.index));
+                continue;
+            }
             let before = found.len();
             let src = Source::Journal(p.index);
             page_areas(
@@ -524,19 +603,26 @@ pub fn recover_files(
                 &mut problems,
             );
             scale(&mut found[before..], if p.checksum_ok { 1.0 } else { 0.85 });
+            park(&mut found, &mut spill)?;
         }
     }
 
     // Deduplicate: against live rows, then among themselves.
-    let found = dedup(
-        found,
+    let masks = std::mem::take(&mut spill.masks);
+    let summaries = std::mem::take(&mut spill.summaries);
+    let parked = spill.finish()?;
+    let keep = dedup(
+        &summaries,
+        &masks,
+        &parked,
         &targets,
         &tables.iter().map(|t| t.root).collect::<Vec<_>>(),
         &target_of,
         &live_hashes,
         &pager,
         enc,
-    );
+    )?;
+    drop(summaries);
     let mut summaries: Vec<TableSummary> = tables
         .iter()
         .enumerate()
@@ -558,31 +644,43 @@ pub fn recover_files(
             sql: t.sql.clone(),
         })
         .collect();
-    let rows: Vec<RecoveredRow> = found
-        .into_iter()
-        .map(|f| {
-            let name = targets[f.table].name.clone();
-            if let Some(s) = summaries.iter_mut().find(|s| s.name == name) {
-                s.recovered_rows += 1;
-            }
-            RecoveredRow {
-                table: name,
-                values: f.values.iter().map(Value::to_json).collect(),
-                missing: f.missing,
-                source: f.source,
-                page: f.page,
-                offset: f.offset,
-                confidence: f.confidence,
-            }
-        })
+    let summary_of: Vec<Option<usize>> = targets
+        .iter()
+        .map(|t| summaries.iter().position(|s| s.name == t.name))
         .collect();
+    for at in keep {
+        let f = parked.get(at)?;
+        if let Some(&Some(i)) = summary_of.get(f.table) {
+            summaries[i].recovered_rows += 1;
+        }
+        let row = RecoveredRow {
+            table: targets[f.table].name.clone(),
+            values: f.values.iter().map(Value::to_json).collect(),
+            missing: f.missing,
+            source: f.source,
+            page: f.page,
+            offset: f.offset,
+            confidence: f.confidence,
+        };
+        if sink(row).is_break() {
+            break;
+        }
+    }
     Ok(Recovery {
         header,
         page_count: pager.page_count,
         tables: summaries,
-        rows,
+        rows: Vec::new(),
         problems,
     })
+}
+
+/// Moves the candidates of one page into the spill.
+fn park(found: &mut Vec<Found>, spill: &mut Spill) -> Result<()> {
+    for f in found.drain(..) {
+        spill.push(&f, row_hash(&f.values, &f.missing))?;
+    }
+    Ok(())
 }
 
 fn scale(found: &mut [Found], mult: f64) {
@@ -814,30 +912,41 @@ fn row_hash(values: &[Value], mask: &[usize]) -> u64 {
     h.finish()
 }
 
+/// Decides which parked candidates are deleted rows: not live, not a stale copy of a live
+/// row, the most confident of identical candidates, and not a partial copy of a fuller one.
+/// Returns their spill offsets in output order (that of each one's first identical candidate).
+#[allow(clippy::too_many_arguments)]
 fn dedup(
-    found: Vec<Found>,
+    found: &[crate::spill::Summary],
+    masks: &[Vec<usize>],
+    parked: &Parked,
     targets: &[Target],
     roots: &[u32],
     target_of: &HashMap<usize, usize>,
     live: &[HashSet<u64>],
     pager: &Pager,
     enc: crate::read::header::TextEncoding,
-) -> Vec<Found> {
+) -> Result<Vec<u64>> {
     let table_of: HashMap<usize, usize> = target_of.iter().map(|(&t, &g)| (g, t)).collect();
     // Live rows with the same masks as the partial candidates, by re-walking those tables.
-    let mut masks: HashMap<(usize, Vec<usize>), HashSet<u64>> = HashMap::new();
-    for f in &found {
-        if !f.missing.is_empty() {
-            masks.entry((f.table, f.missing.clone())).or_default();
-        }
-    }
-    let mut keys: Vec<(usize, Vec<usize>)> = masks.keys().cloned().collect();
-    keys.sort();
-    for (tgt, mask) in keys {
-        let Some(&ti) = table_of.get(&tgt) else {
+    let mut keys: Vec<(u32, u32)> = found
+        .iter()
+        .filter(|f| !masks[f.mask as usize].is_empty())
+        .map(|f| (f.table, f.mask))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    keys.sort_by(|a, b| (a.0, &masks[a.1 as usize]).cmp(&(b.0, &masks[b.1 as usize])));
+    let mut masked: HashMap<(u32, u32), HashSet<u64>> = HashMap::new();
+    for (tgt, mask_id) in keys {
+        let Some(&ti) = table_of.get(&(tgt as usize)) else {
             continue;
         };
-        let alias = targets[tgt].columns.iter().position(|c| c.rowid_alias);
+        let mask = &masks[mask_id as usize];
+        let alias = targets[tgt as usize]
+            .columns
+            .iter()
+            .position(|c| c.rowid_alias);
         let mut set = HashSet::new();
         let mut owner = HashMap::new();
         let mut sink = Vec::new();
@@ -854,19 +963,21 @@ fn dedup(
                 {
                     *slot = Value::Integer(r);
                 }
-                set.insert(row_hash(&v, &mask));
+                set.insert(row_hash(&v, mask));
             },
         );
-        masks.insert((tgt, mask), set);
+        masked.insert((tgt, mask_id), set);
     }
     // Carved records whose own body bytes begin a live row's body: stale copies of live rows
     // (cells moved by a page split or a vacuum, then partly overwritten), not deleted rows.
-    let wanted: HashSet<(usize, u64)> = found.iter().filter_map(|f| f.prefix).collect();
+    let wanted: HashSet<(usize, u64)> = found.iter().filter_map(|f| f.prefix()).collect();
     let mut stale: HashSet<(usize, u64)> = HashSet::new();
     if !wanted.is_empty() {
         let mut lens = [false; PREFIX_MAX + 1];
         for &(l, _) in &wanted {
-            lens[l] = true;
+            if let Some(x) = lens.get_mut(l) {
+                *x = true;
+            }
         }
         for &root in roots {
             let mut owner = HashMap::new();
@@ -894,72 +1005,92 @@ fn dedup(
             );
         }
     }
-    let is_live = |f: &Found| -> bool {
-        if f.prefix.is_some_and(|p| stale.contains(&p)) {
+    drop(wanted);
+    let is_live = |f: &crate::spill::Summary| -> bool {
+        if f.prefix().is_some_and(|p| stale.contains(&p)) {
             return true;
         }
-        let Some(&ti) = table_of.get(&f.table) else {
+        let Some(&ti) = table_of.get(&(f.table as usize)) else {
             return false;
         };
-        if f.missing.is_empty() {
-            live.get(ti)
-                .is_some_and(|s| s.contains(&row_hash(&f.values, &[])))
+        if masks[f.mask as usize].is_empty() {
+            live.get(ti).is_some_and(|s| s.contains(&f.key))
         } else {
-            masks
-                .get(&(f.table, f.missing.clone()))
-                .is_some_and(|s| s.contains(&row_hash(&f.values, &f.missing)))
+            masked
+                .get(&(f.table, f.mask))
+                .is_some_and(|s| s.contains(&f.key))
         }
     };
-    // Same values (and same missing columns): keep the most confident, first on a tie.
-    let mut best: HashMap<(usize, u64, Vec<usize>), usize> = HashMap::new();
-    let mut keep: Vec<Option<Found>> = Vec::new();
-    for f in found {
-        if is_live(&f) {
+    // Same values (and same missing columns): keep the most confident, first on a tie, in
+    // the place of the first.
+    let mut best: HashMap<(u32, u64, u32), usize> = HashMap::new();
+    let mut keep: Vec<Option<usize>> = Vec::new();
+    for (i, f) in found.iter().enumerate() {
+        if is_live(f) {
             continue;
         }
-        let key = (f.table, row_hash(&f.values, &f.missing), f.missing.clone());
-        match best.get(&key) {
-            Some(&i) => {
-                if keep[i]
-                    .as_ref()
-                    .is_some_and(|k| f.confidence > k.confidence)
-                {
-                    keep[i] = Some(f);
+        match best.get(&(f.table, f.key, f.mask)) {
+            Some(&k) => {
+                if keep[k].is_some_and(|j| f.confidence > found[j].confidence) {
+                    keep[k] = Some(i);
                 }
             }
             None => {
-                best.insert(key, keep.len());
-                keep.push(Some(f));
+                best.insert((f.table, f.key, f.mask), keep.len());
+                keep.push(Some(i));
             }
         }
     }
-    // A partial row that a fuller one agrees with adds nothing.
-    let mut pmasks: Vec<(usize, Vec<usize>)> = keep
+    drop(best);
+    drop(masked);
+    drop(stale);
+    // A partial row that a fuller one agrees with adds nothing. The fuller rows' values are
+    // read back from the spill, once, for every partial mask of their table they fall under.
+    let mut pmasks: Vec<(u32, u32)> = keep
         .iter()
         .flatten()
-        .filter(|f| !f.missing.is_empty())
-        .map(|f| (f.table, f.missing.clone()))
+        .map(|&i| &found[i])
+        .filter(|f| !masks[f.mask as usize].is_empty())
+        .map(|f| (f.table, f.mask))
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
-    pmasks.sort();
-    pmasks.dedup();
-    for (tgt, mask) in pmasks {
-        let fuller: HashSet<u64> = keep
-            .iter()
-            .flatten()
-            .filter(|f| {
-                f.table == tgt
-                    && f.missing.len() < mask.len()
-                    && f.missing.iter().all(|m| mask.contains(m))
-            })
-            .map(|f| row_hash(&f.values, &mask))
-            .collect();
+    pmasks.sort_unstable();
+    if !pmasks.is_empty() {
+        let mut fuller: HashMap<(u32, u32), HashSet<u64>> = HashMap::new();
+        for &i in keep.iter().flatten() {
+            let f = &found[i];
+            let own = &masks[f.mask as usize];
+            let under: Vec<(u32, u32)> = pmasks
+                .iter()
+                .filter(|&&(t, m)| {
+                    let mask = &masks[m as usize];
+                    t == f.table && own.len() < mask.len() && own.iter().all(|x| mask.contains(x))
+                })
+                .copied()
+                .collect();
+            if under.is_empty() {
+                continue;
+            }
+            let values = parked.get(f.at)?.values;
+            for k in under {
+                fuller
+                    .entry(k)
+                    .or_default()
+                    .insert(row_hash(&values, &masks[k.1 as usize]));
+            }
+        }
         for slot in keep.iter_mut() {
-            if slot.as_ref().is_some_and(|f| {
-                f.table == tgt && f.missing == mask && fuller.contains(&row_hash(&f.values, &mask))
-            }) {
-                *slot = None;
+            if let Some(i) = *slot {
+                let f = &found[i];
+                if fuller
+                    .get(&(f.table, f.mask))
+                    .is_some_and(|s| s.contains(&f.key))
+                {
+                    *slot = None;
+                }
             }
         }
     }
-    keep.into_iter().flatten().collect()
+    Ok(keep.into_iter().flatten().map(|i| found[i].at).collect())
 }

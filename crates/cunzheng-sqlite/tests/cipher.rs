@@ -1,7 +1,8 @@
 //! Encrypted databases made here with the real SQLCipher (rusqlite's bundled-sqlcipher) in
 //! every parameter set: they decrypt page by page, their live rows parse, and rows deleted
 //! before encryption-at-rest are recovered from the decrypted working copy. A wrong key is a
-//! clear error.
+//! clear error. The WAL frames and rollback-journal records of an encrypted database are
+//! decrypted as read, so rows deleted in the WAL or kept only by the journal come back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cunzheng_sqlite::cipher::{Key, decrypt_file, params_named};
@@ -218,4 +219,165 @@ fn page_decryptor_on_arbitrary_bytes() {
             .collect();
         cunzheng_sqlite::internal::fuzzing::sqlite_cipher_page(&data);
     }
+}
+
+/// Text of row `i` in the WAL and journal tests.
+fn wal_text(i: i64) -> String {
+    format!("第{i}条: 把钱转到安全账户 6222 0000 {i:04} now")
+}
+
+/// Copies `name` and its `-wal`/`-journal` from `from` into `to` (while the connection is
+/// open, as a phone image would hold them).
+fn image(from: &Path, to: &Path, name: &str, suffix: &str) {
+    std::fs::copy(from.join(name), to.join(name)).unwrap();
+    let side = format!("{name}{suffix}");
+    std::fs::copy(from.join(&side), to.join(&side)).unwrap();
+}
+
+/// Recovers from an encrypted database image: decrypted working copy of the database, WAL
+/// or journal page images decrypted as read. Returns the rows and the problems.
+fn recover_encrypted(
+    db: &Path,
+    wal: Option<&Path>,
+    journal: Option<&Path>,
+    key: &Key,
+    with_cipher: bool,
+) -> cunzheng_sqlite::Recovery {
+    use cunzheng_sqlite::cipher::{PageCipher, decrypt_to};
+    let (cipher, _) = PageCipher::open(db, key, None).unwrap();
+    let plain = db.with_extension("plain");
+    let mut w = std::io::BufWriter::new(std::fs::File::create_new(&plain).unwrap());
+    let d = decrypt_to(db, &cipher, &mut w, &plain).unwrap();
+    drop(w);
+    assert!(d.bad_pages.is_empty());
+    let mut inputs = cunzheng_sqlite::Inputs::open(&plain, wal, journal).unwrap();
+    if with_cipher {
+        inputs.cipher = Some(cipher);
+    }
+    let mut rows = Vec::new();
+    let mut r = cunzheng_sqlite::recover_each(inputs, &mut |row| {
+        rows.push(row);
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    r.rows = rows;
+    r
+}
+
+fn found(r: &cunzheng_sqlite::Recovery, i: i64) -> Option<&cunzheng_sqlite::RecoveredRow> {
+    let want = wal_text(i);
+    r.rows
+        .iter()
+        .find(|row| row.table == "message" && row.values[2] == want.as_str())
+}
+
+#[test]
+fn encrypted_wal_frames_are_decrypted_and_carved() {
+    let src = tempfile::tempdir().unwrap();
+    let img = tempfile::tempdir().unwrap();
+    let c = Connection::open(src.path().join("msg.db")).unwrap();
+    c.execute_batch(
+        "PRAGMA cipher_log_level = NONE; PRAGMA key = 'wal secret';
+         PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = OFF;
+         CREATE TABLE message(msgId INTEGER PRIMARY KEY, talker TEXT, content TEXT, createTime INTEGER);",
+    )
+    .unwrap();
+    let insert = |from: i64, to: i64| {
+        c.execute_batch("BEGIN").unwrap();
+        for i in from..=to {
+            c.execute(
+                "INSERT INTO message VALUES (?1, 'wxid_scammer', ?2, ?3)",
+                rusqlite::params![i, wal_text(i), 1_700_000_000_000i64 + i],
+            )
+            .unwrap();
+        }
+        c.execute_batch("COMMIT").unwrap();
+    };
+    // Rows 1-100 reach the database file; rows 101-200 live only in WAL frames, and the
+    // deletion of every tenth of them is committed to the WAL too (no checkpoint).
+    insert(1, 100);
+    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    insert(101, 200);
+    c.execute_batch("DELETE FROM message WHERE msgId > 100 AND msgId % 10 = 3")
+        .unwrap();
+    image(src.path(), img.path(), "msg.db", "-wal");
+    drop(c);
+    let db = img.path().join("msg.db");
+    let wal = img.path().join("msg.db-wal");
+    let wal_bytes = std::fs::read(&wal).unwrap();
+    assert!(
+        !wal_bytes
+            .windows(wal_text(113).len())
+            .any(|w| w == wal_text(113).as_bytes()),
+        "the WAL is encrypted"
+    );
+    let key = Key::Passphrase(b"wal secret".to_vec());
+
+    let r = recover_encrypted(&db, Some(&wal), None, &key, true);
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    let t = r.tables.iter().find(|t| t.name == "message").unwrap();
+    assert_eq!(t.live_rows, 190, "live rows read through the decrypted WAL");
+    for i in (101..=200).filter(|i| i % 10 == 3) {
+        let row = found(&r, i).unwrap_or_else(|| panic!("row {i} not recovered"));
+        assert!(
+            row.source.to_string().starts_with("wal:"),
+            "row {i} from {}",
+            row.source
+        );
+        assert_eq!(row.values[1], "wxid_scammer");
+    }
+    // Live rows are not reported as deleted.
+    assert!(found(&r, 150).is_none());
+    assert_eq!(std::fs::read(&wal).unwrap(), wal_bytes, "WAL untouched");
+
+    // Without the cipher the frames are ciphertext: nothing of theirs is recovered.
+    std::fs::remove_file(img.path().join("msg.plain")).unwrap();
+    let r = recover_encrypted(&db, Some(&wal), None, &key, false);
+    assert!((101..=200).all(|i| found(&r, i).is_none()));
+}
+
+#[test]
+fn encrypted_journal_records_are_decrypted_and_carved() {
+    let src = tempfile::tempdir().unwrap();
+    let img = tempfile::tempdir().unwrap();
+    let c = Connection::open(src.path().join("msg.db")).unwrap();
+    c.execute_batch(
+        "PRAGMA cipher_log_level = NONE; PRAGMA key = 'journal secret';
+         PRAGMA cipher_compatibility = 3; PRAGMA journal_mode = PERSIST;
+         CREATE TABLE message(msgId INTEGER PRIMARY KEY, talker TEXT, content TEXT, createTime INTEGER);",
+    )
+    .unwrap();
+    c.execute_batch("BEGIN").unwrap();
+    for i in 1..=120 {
+        c.execute(
+            "INSERT INTO message VALUES (?1, 'wxid_scammer', ?2, ?3)",
+            rusqlite::params![i, wal_text(i), 1_700_000_000_000i64 + i],
+        )
+        .unwrap();
+    }
+    c.execute_batch("COMMIT").unwrap();
+    // secure_delete wipes the rows from the database file: only the journal's pre-images
+    // (kept by PERSIST mode) still hold them.
+    c.execute_batch("PRAGMA secure_delete = ON; DELETE FROM message WHERE msgId % 10 = 7")
+        .unwrap();
+    image(src.path(), img.path(), "msg.db", "-journal");
+    drop(c);
+    let db = img.path().join("msg.db");
+    let journal = img.path().join("msg.db-journal");
+    let key = Key::Passphrase(b"journal secret".to_vec());
+    let r = recover_encrypted(&db, None, Some(&journal), &key, true);
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    for i in (1..=120).filter(|i| i % 10 == 7) {
+        let row = found(&r, i).unwrap_or_else(|| panic!("row {i} not recovered"));
+        assert!(
+            row.source.to_string().starts_with("journal:"),
+            "row {i} from {}",
+            row.source
+        );
+    }
+    assert!(found(&r, 8).is_none());
+    // Without the cipher the journal's images are ciphertext.
+    std::fs::remove_file(img.path().join("msg.plain")).unwrap();
+    let r = recover_encrypted(&db, None, Some(&journal), &key, false);
+    assert!((1..=120).all(|i| i % 10 != 7 || found(&r, i).is_none()));
 }

@@ -648,12 +648,11 @@ fn recall_and_precision_per_setting() {
             println!("    {}", n.chars().take(300).collect::<String>());
         }
         // Issue 4: with secure_delete OFF and no vacuum, recall of intact deleted records
-        // and precision must both be 100%. Met in DELETE and WAL mode at every page size
-        // and encoding. PERSIST keeps one long message (of 108) whose overflow pages survive
-        // only in an older transaction's stale journal records, which are not read yet.
+        // and precision must both be 100%. Met in DELETE, WAL and PERSIST mode at every page
+        // size and encoding (PERSIST: a long message whose overflow pages survive only in an
+        // older transaction's stale journal records is read with that transaction's images).
         let strict = !s.secure && s.vacuum == "NONE";
-        let recall_bar = if s.mode == Mode::Persist { 0.99 } else { 1.0 };
-        if strict && sc.recall_intact() < recall_bar {
+        if strict && sc.recall_intact() < 1.0 {
             failures.push(format!(
                 "{label}: recall of intact records {:.3}",
                 sc.recall_intact()

@@ -201,15 +201,27 @@ enum Command {
         key: crate::sqlite_cmd::KeyFlags,
     },
     /// Decrypt a SQLCipher database (WeChat, SQLCipher 1-4) page by page into a plain working
-    /// copy that keeps free pages and free space; the original is only read.
+    /// copy that keeps free pages and free space; the original is only read. For an exhibit of
+    /// a case (CASE_DIR --item EXHIBIT), the copy and the messages parsed from it, deleted ones
+    /// recovered from its free space included, are staged as derived files of the exhibit with
+    /// custody events (cipher parameters and a key fingerprint, never the key), for the next
+    /// `seal`. Exit 3 when some pages failed their HMAC (written as zeros).
     Decrypt {
-        /// The encrypted database.
+        /// The encrypted database file, or a case folder (with --item).
         db: PathBuf,
-        /// Where to write the plain copy (must not exist).
-        #[arg(long)]
-        out: PathBuf,
+        /// Where to write the plain copy of a database file (must not exist).
+        #[arg(long, conflicts_with = "item")]
+        out: Option<PathBuf>,
+        /// The exhibit to decrypt in the case folder: exhibit number, SHA-256, bag path, or
+        /// the path or name it was acquired as.
+        #[arg(long, value_name = "EXHIBIT")]
+        item: Option<String>,
         #[command(flatten)]
         key: crate::sqlite_cmd::KeyFlags,
+        #[command(flatten)]
+        who: WhoFlags,
+        #[command(flatten)]
+        parse: ParseFlags,
     },
 }
 
@@ -433,7 +445,41 @@ pub fn run(args: Args) -> Result<u8> {
                 &key,
             ),
         },
-        Command::Decrypt { db, out, key } => crate::sqlite_cmd::decrypt(json, &db, &out, &key),
+        Command::Decrypt {
+            db,
+            out,
+            item,
+            key,
+            who,
+            parse,
+        } => match (item, out) {
+            (Some(item), _) => {
+                let actor = actor(&who)?;
+                let c = open(&db)?;
+                let opts = cunzheng_sources::Options {
+                    zone: parse.tz.clone(),
+                    fallback_zone: None,
+                    owner: parse.owner.clone(),
+                };
+                crate::sqlite_cmd::decrypt_in_case(
+                    json,
+                    &c,
+                    &actor,
+                    &item,
+                    &key,
+                    opts,
+                    parse.no_parse,
+                )
+            }
+            (None, Some(out)) => crate::sqlite_cmd::decrypt(json, &db, &out, &key),
+            (None, None) if db.join(cunzheng_case::layout::CASE_JSON).is_file() => {
+                bail!(
+                    "{} is a case: name the exhibit to decrypt with --item (exhibit number, SHA-256 or original path)",
+                    db.display()
+                )
+            }
+            (None, None) => bail!("give --out PATH for the plain copy of {}", db.display()),
+        },
         Command::Log(cmd) => crate::log_cmd::run(cmd, json),
         Command::Scan {
             case_dir,
@@ -1008,42 +1054,7 @@ pub(crate) fn recover(
     wal: Option<&Path>,
     journal: Option<&Path>,
 ) -> Result<u8> {
-    let r = cunzheng_sqlite::recover(db, wal, journal)
+    let inputs = cunzheng_sqlite::Inputs::open(db, wal, journal)
         .with_context(|| format!("recovering from {}", db.display()))?;
-    let mut out = std::io::stdout().lock();
-    if json {
-        for row in &r.rows {
-            serde_json::to_writer(&mut out, row)?;
-            out.write_all(b"\n")?;
-        }
-    } else {
-        for t in &r.tables {
-            writeln!(
-                out,
-                "table {}: {} live rows, {} recovered",
-                t.name, t.live_rows, t.recovered_rows
-            )?;
-        }
-        for row in &r.rows {
-            writeln!(
-                out,
-                "{} [{} page {} offset {} confidence {:.2}] {}{}",
-                row.table,
-                row.source,
-                row.page,
-                row.offset,
-                row.confidence,
-                serde_json::Value::from(row.values.clone()),
-                if row.missing.is_empty() {
-                    String::new()
-                } else {
-                    format!(" missing {:?}", row.missing)
-                },
-            )?;
-        }
-    }
-    for p in &r.problems {
-        eprintln!("cunzheng: warning: {p}");
-    }
-    Ok(EXIT_OK)
+    crate::sqlite_cmd::print_recovery(json, inputs, db)
 }

@@ -22,6 +22,10 @@ pub struct JournalPage {
     pub data_offset: u64,
     /// The record's checksum matches the nonce.
     pub checksum_ok: bool,
+    /// The nonce its checksum was made with: records of one transaction share it, so in a
+    /// PERSIST journal it tells the last transaction's records from stale ones of older,
+    /// longer transactions further on.
+    pub nonce: u32,
 }
 
 /// What was found in the journal.
@@ -110,6 +114,7 @@ pub fn scan(j: &EvidenceFile, page_size: u32, max_page: u32) -> Result<Journal> 
                 page: rec.page,
                 data_offset: off + 4,
                 checksum_ok: rec.sum0.wrapping_add(nonce) == rec.stored,
+                nonce: rec.stored.wrapping_sub(rec.sum0),
             });
             off += rec_len;
         }
@@ -141,6 +146,7 @@ pub fn scan(j: &EvidenceFile, page_size: u32, max_page: u32) -> Result<Journal> 
                 page: rec.page,
                 data_offset: off + 4,
                 checksum_ok: ok,
+                nonce: n,
             });
             off += rec_len;
         }

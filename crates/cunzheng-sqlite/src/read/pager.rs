@@ -117,8 +117,9 @@ pub enum Version {
     File,
     /// The latest WAL frame numbered at most N, else the file.
     WalUpTo(u32),
-    /// The rollback journal's image, else the file.
-    Journal,
+    /// As it was when journal record N (1-based) was written: the first image of the page
+    /// in N's transaction, else the nearest newer transaction's, else the file.
+    Journal(u32),
 }
 
 /// Pages of the database as SQLite would see them: the file, overlaid by committed WAL frames.
@@ -131,8 +132,11 @@ pub struct Pager {
     /// Page number → every WAL frame holding it: (frame number, byte offset), ascending.
     frames: HashMap<u32, Vec<(u32, u64)>>,
     journal: Option<EvidenceFile>,
-    /// Page number → byte offset of its image in the rollback journal.
-    journal_pages: HashMap<u32, u64>,
+    /// Page number → its images in the rollback journal: (record number, nonce, byte
+    /// offset), ascending.
+    journal_pages: HashMap<u32, Vec<(u32, u32, u64)>>,
+    /// Record number - 1 → nonce of that journal record.
+    journal_nonces: Vec<u32>,
     /// Page size in bytes.
     pub page_size: u32,
     /// Usable bytes per page.
@@ -141,6 +145,9 @@ pub struct Pager {
     pub page_count: u32,
     /// Whole pages present in the database file (may differ from `page_count`).
     pub file_pages: u32,
+    /// Decrypts WAL-frame and journal page images of an encrypted database (the database
+    /// file itself is read as a decrypted working copy).
+    cipher: Option<crate::cipher::PageCipher>,
 }
 
 impl Pager {
@@ -156,8 +163,34 @@ impl Pager {
             frames: HashMap::new(),
             journal: None,
             journal_pages: HashMap::new(),
+            journal_nonces: Vec::new(),
             page_size: header.page_size,
             usable: header.usable_size(),
+            cipher: None,
+        }
+    }
+
+    /// Page images read from the WAL and the journal are encrypted with `cipher`.
+    pub fn set_cipher(&mut self, cipher: crate::cipher::PageCipher) {
+        self.cipher = Some(cipher);
+    }
+
+    /// Decrypts a WAL or journal image of page `pgno` when the database is encrypted.
+    fn decode(&self, pgno: u32, buf: &mut [u8], at: crate::error::Location) -> Result<()> {
+        match &self.cipher {
+            None => Ok(()),
+            Some(c) => c
+                .decrypt_in_place(pgno, buf)
+                .map_err(|fault| Error::Decrypt {
+                    page: pgno,
+                    at,
+                    detail: match fault {
+                        crate::cipher::PageFault::Hmac => {
+                            "HMAC mismatch (altered or torn page image)"
+                        }
+                        crate::cipher::PageFault::Short => "shorter than a page",
+                    },
+                }),
         }
     }
 
@@ -180,31 +213,65 @@ impl Pager {
         }
     }
 
-    /// The rollback journal and where each page's image is in it (the first image of a page
-    /// is its state before the transaction).
+    /// The rollback journal and its page records: (page, record number, nonce, byte offset
+    /// of the image), in file order. Records of one transaction share a nonce; in a PERSIST
+    /// journal the newest transaction's records come first and older ones follow.
     pub fn set_journal(
         &mut self,
         journal: EvidenceFile,
-        pages: impl IntoIterator<Item = (u32, u64)>,
+        records: impl IntoIterator<Item = (u32, u32, u32, u64)>,
     ) {
         self.journal = Some(journal);
-        for (page, offset) in pages {
-            self.journal_pages.entry(page).or_insert(offset);
+        for (page, index, nonce, offset) in records {
+            self.journal_pages
+                .entry(page)
+                .or_default()
+                .push((index, nonce, offset));
+            let slot = index.saturating_sub(1) as usize;
+            if self.journal_nonces.len() <= slot {
+                self.journal_nonces.resize(slot + 1, 0);
+            }
+            self.journal_nonces[slot] = nonce;
+        }
+        for v in self.journal_pages.values_mut() {
+            v.sort_unstable();
         }
     }
 
-    /// Reads bytes of the rollback journal at `offset`.
-    pub fn journal_read(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        match &self.journal {
-            Some(j) => j.read_at(offset, buf),
-            None => Ok(0),
+    /// Where the image of `pgno` as of journal record `n` is (see [`Version::Journal`]).
+    fn journal_image(&self, pgno: u32, n: u32) -> Option<u64> {
+        let images = self.journal_pages.get(&pgno)?;
+        let Some(&nonce) = self.journal_nonces.get(n.saturating_sub(1) as usize) else {
+            return images.first().map(|&(_, _, off)| off);
+        };
+        // The page's state before N's transaction: its first image in that transaction.
+        if let Some(&(_, _, off)) = images.iter().find(|&&(_, g, _)| g == nonce) {
+            return Some(off);
         }
+        // Not changed by that transaction: as the nearest newer one (earlier in the file)
+        // found it, if any changed it.
+        images
+            .iter()
+            .rev()
+            .find(|&&(i, g, _)| i < n && g != nonce)
+            .map(|&(_, _, off)| off)
+    }
+
+    /// Reads the rollback journal's image of page `pgno` at `offset` (decrypted when the
+    /// database is encrypted).
+    pub fn journal_read(&self, pgno: u32, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let n = match &self.journal {
+            Some(j) => j.read_at(offset, buf)?,
+            None => return Ok(0),
+        };
+        self.decode(pgno, buf, crate::error::Location::File { offset })?;
+        Ok(n)
     }
 
     /// Page `pgno` in version `v`.
     pub fn page_version(&self, pgno: u32, v: Version) -> Result<Vec<u8>> {
         let mut buf = vec![0u8; self.page_size as usize];
-        let from_wal = |off: u64, buf: &mut [u8]| self.wal_read(off, buf).map(|_| ());
+        let from_wal = |off: u64, buf: &mut [u8]| self.wal_read(pgno, off, buf).map(|_| ());
         match v {
             Version::Current => return self.page(pgno),
             Version::File => {}
@@ -218,9 +285,9 @@ impl Pager {
                     return Ok(buf);
                 }
             }
-            Version::Journal => {
-                if let Some(&off) = self.journal_pages.get(&pgno) {
-                    self.journal_read(off, &mut buf)?;
+            Version::Journal(n) => {
+                if let Some(off) = self.journal_image(pgno, n) {
+                    self.journal_read(pgno, off, &mut buf)?;
                     return Ok(buf);
                 }
             }
@@ -241,8 +308,8 @@ impl Pager {
         self.check(pgno)?;
         let mut buf = vec![0u8; self.page_size as usize];
         match (self.overlay.get(&pgno), &self.wal) {
-            (Some(&off), Some(wal)) => {
-                wal.read_at(off, &mut buf)?;
+            (Some(&off), Some(_)) => {
+                self.wal_read(pgno, off, &mut buf)?;
             }
             _ => {
                 self.db
@@ -262,12 +329,15 @@ impl Pager {
         Ok(buf)
     }
 
-    /// Reads bytes of the WAL file at `offset` (a frame's page image).
-    pub fn wal_read(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        match &self.wal {
-            Some(w) => w.read_at(offset, buf),
-            None => Ok(0),
-        }
+    /// Reads a WAL frame's image of page `pgno` at `offset` (decrypted when the database is
+    /// encrypted).
+    pub fn wal_read(&self, pgno: u32, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let n = match &self.wal {
+            Some(w) => w.read_at(offset, buf)?,
+            None => return Ok(0),
+        };
+        self.decode(pgno, buf, crate::error::Location::File { offset })?;
+        Ok(n)
     }
 
     /// Fails for page 0 and pages past the end.
