@@ -3,8 +3,8 @@
 //! Notices first: turns the rules recognise as machine-written notices (a bank's balance SMS,
 //! a parcel pick-up code, an export tool's "[转账]" line) are read by neither layer; a reason
 //! names each. Then the scam probability: rule weights are logit units, so the model's view of
-//! the scam logit is its own logit plus `gain × rule evidence` (rules only add: no cue is no
-//! evidence either way); the scam probability is the larger of that and the rules' own
+//! the scam logit is its own logit plus `gain × rule evidence` plus the counter-evidence of
+//! negative cues (no cue is no evidence either way); the scam probability is the larger of that and the rules' own
 //! probability, so either layer can raise the alarm. Type shares: see [`type_shares`]. The
 //! gains are stored in the model and were chosen by the training command on out-of-fold train
 //! scores, never on dev; the priors for types the model never saw are in the rules file.
@@ -89,8 +89,9 @@ impl Classifier {
         let combine = &self.model.header.combine;
         // Either layer can raise the alarm: the model (helped by the rules with the fitted gain)
         // or the rules alone, whose evidence each cue in the reasons accounts for.
-        let scam =
-            sigmoid(zb + combine.rules_scam_gain * rules.evidence.max(0.0)).max(rules.probability);
+        // Counter-evidence (negative untyped cues) counts in full against both.
+        let scam = sigmoid(zb + combine.rules_scam_gain * rules.evidence.max(0.0) + rules.counter)
+            .max(rules.probability);
         let script = Script::of(
             texts
                 .iter()

@@ -4,7 +4,8 @@
 //! Weights are in logit units. A type's rule score is the sum of the weights of the distinct
 //! cues of that type found in the input (a cue counts once however often it repeats) plus the
 //! sequence rules of that type that fired. Cues without a type are evidence of fraud in general.
-//! The rules' scam probability is `sigmoid(max type score + general score - offset)`.
+//! Untyped cues of negative weight are counter-evidence (a real bank asks you to its branch).
+//! The rules' scam probability is `sigmoid(max type score + general score + counter - offset)`.
 
 use crate::error::Error;
 use crate::input::{Input, Reason, Source};
@@ -158,6 +159,8 @@ pub struct RuleScores {
     pub notice: Vec<bool>,
     /// Score of the cues without a type.
     pub general: f64,
+    /// Sum of the untyped cues of negative weight (≤ 0): evidence against fraud.
+    pub counter: f64,
     /// `max(0, max per_type) + general`: the evidence in logit units.
     pub evidence: f64,
     /// `sigmoid(evidence - offset)`.
@@ -403,6 +406,7 @@ impl Rules {
         let mut per_type = vec![0.0; taxonomy::TYPES.len()];
         let mut cues_per_type = vec![0usize; taxonomy::TYPES.len()];
         let mut general = 0.0;
+        let mut counter = 0.0;
         let mut reasons = Vec::new();
         // Notices first: their turns' hits are dropped before anything counts.
         let mut notice = vec![false; texts.len()];
@@ -456,6 +460,7 @@ impl Rules {
                             cues_per_type[t] += 1;
                         }
                     }
+                    None if c.weight < 0.0 => counter += c.weight,
                     None => general += c.weight,
                 }
             }
@@ -477,8 +482,9 @@ impl Rules {
             cues_per_type,
             notice,
             general,
+            counter,
             evidence,
-            probability: sigmoid(evidence - self.offset),
+            probability: sigmoid(evidence + counter - self.offset),
             reasons,
         }
     }

@@ -157,6 +157,7 @@ pub fn train(samples: &[Sample], rules: &Rules, cfg: &Config) -> Vec<u8> {
                 gold: train[i].scam_type.and_then(taxonomy::index),
                 zb: f64::from(s_head.logit(x)),
                 evidence: r.evidence.max(0.0),
+                counter: r.counter,
                 per_type: r.per_type,
                 cues_per_type: r.cues_per_type,
                 seen: seen_of(scripts[i]),
@@ -222,6 +223,7 @@ struct Oof {
     gold: Option<usize>,
     zb: f64,
     evidence: f64,
+    counter: f64,
     per_type: Vec<f64>,
     cues_per_type: Vec<usize>,
     seen: Vec<bool>,
@@ -282,7 +284,8 @@ fn mean_scam_f1(oof: &[Oof], gain: f64, offset: f64) -> f64 {
         let mut n = 0;
         for o in oof.iter().filter(|o| o.dataset == di) {
             n += 1;
-            let pred = o.zb + gain * o.evidence >= 0.0 || o.evidence >= offset;
+            let pred = o.zb + gain * o.evidence + o.counter >= 0.0
+                || o.evidence + o.counter >= offset;
             match (pred, o.label) {
                 (true, true) => tp += 1,
                 (true, false) => fp += 1,
