@@ -364,3 +364,75 @@ fn argmax_positive(v: &[f64]) -> Option<usize> {
     }
     best.map(|(i, _)| i)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::taxonomy::index;
+
+    fn params() -> TypeParams {
+        TypeParams {
+            gain: 0.0,
+            unseen_prior: 0.1,
+            min_cues: 2,
+        }
+    }
+
+    /// Model: 绑架 0.8, 投资 0.2, seen in this script; 冒充领导 never seen.
+    fn shares(per: &[(&str, f64, usize)]) -> Vec<f64> {
+        let k = index("fake_kidnapping").unwrap();
+        let inv = index("investment").unwrap();
+        let model_p = [(inv, 0.2f32), (k, 0.8f32)];
+        let mut seen = vec![false; TYPES.len()];
+        seen[k] = true;
+        seen[inv] = true;
+        let mut per_type = vec![0.0; TYPES.len()];
+        let mut cues = vec![0; TYPES.len()];
+        for &(id, s, n) in per {
+            per_type[index(id).unwrap()] = s;
+            cues[index(id).unwrap()] = n;
+        }
+        type_shares(
+            &TypeEvidence {
+                model_p: &model_p,
+                seen: &seen,
+                per_type: &per_type,
+                cues_per_type: &cues,
+            },
+            &params(),
+        )
+    }
+
+    fn top(s: &[f64]) -> &'static str {
+        let mut best = 0;
+        for (i, v) in s.iter().enumerate() {
+            if *v > s[best] {
+                best = i;
+            }
+        }
+        TYPES[best].id
+    }
+
+    #[test]
+    fn silent_rules_leave_the_type_to_the_model() {
+        let s = shares(&[]);
+        assert_eq!(top(&s), "fake_kidnapping");
+        assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn several_cues_of_an_unseen_type_beat_the_model_one_does_not() {
+        assert_eq!(
+            top(&shares(&[("boss_acquaintance", 3.5, 2)])),
+            "boss_acquaintance"
+        );
+        assert_eq!(
+            top(&shares(&[("boss_acquaintance", 2.0, 1)])),
+            "fake_kidnapping"
+        );
+        // A type the model saw is decided by the model (gain 0) unless the rules alone are
+        // overwhelming (floor view).
+        assert_eq!(top(&shares(&[("investment", 3.5, 2)])), "fake_kidnapping");
+    }
+}

@@ -817,4 +817,69 @@ mod tests {
         let e = Rules::parse("version = \"t9\"\noffset = \"x\"\n").unwrap_err();
         assert!(e.to_string().contains("t9"), "{e}");
     }
+
+    #[test]
+    fn notices_carry_no_evidence_unless_vetoed() {
+        let r = rules();
+        let chat = turns(&[
+            "【工商银行】您尾号1234卡12月5日14:32支出(消费)500.00元，余额12,345.67元。",
+            "[转账] 2000.00元",
+            "【建设银行】验证码：482913，您正在进行转账。请勿向任何人泄露验证码，银行工作人员不会向您索取。",
+        ]);
+        let s = r.score(&chat);
+        assert_eq!(s.notice, vec![true, true, true]);
+        assert!(s.per_type.iter().all(|&v| v == 0.0), "{:?}", s.per_type);
+        assert_eq!(s.general, 0.0);
+        let ids: Vec<&str> = s.reasons.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "notice.bank_transaction",
+                "notice.export_system_line",
+                "notice.one_time_code"
+            ]
+        );
+        assert_eq!(s.reasons[0].turn, Some(0));
+        // A "bank notice" that carries a link, or a code request, is not a notice.
+        let s = r.score(&turns(&[
+            "【工商银行】您尾号1234卡支出500.00元，余额异常，请点击 http://icbc-verify.top 处理",
+            "您尾号1234的账户转出500元，余额100元，请把验证码告诉我",
+        ]));
+        assert_eq!(s.notice, vec![false, false]);
+        // The anti-fraud centre's warning negates the cues it names.
+        let s = r.score(&text(
+            "【国家反诈中心】提醒您：公检法机关不会通过电话办案，不存在安全账户。凡是要求转账到安全账户的都是诈骗。",
+        ));
+        assert_eq!(s.notice, vec![true]);
+        assert!(s.probability < 0.1);
+        // A media placeholder with words after it is not a system line.
+        assert_eq!(
+            r.score(&text("[图片] 你自己看，他现在被绑了")).notice,
+            vec![false]
+        );
+    }
+
+    #[test]
+    fn counter_cues_and_negative_cues_lower_the_score() {
+        let r = rules();
+        let s = r.score(&text(
+            "请您本周带身份证原件到我们网点面签，放款直接打到开发商的监管账户。",
+        ));
+        assert!(s.counter < 0.0);
+        let authority = taxonomy::index("authority").unwrap();
+        // 监管账户 is cancelled by its escrow context, and is not a second authority cue.
+        assert_eq!(s.per_type[authority], 0.0);
+        assert_eq!(s.cues_per_type[authority], 1);
+        assert!(s.probability < 0.05);
+    }
+
+    #[test]
+    fn distinct_cues_are_counted_per_type() {
+        let s = rules().score(&text(
+            "我是你们刘总，换了个新微信。我在开会不方便接电话，你先帮我转一下。",
+        ));
+        let boss = taxonomy::index("boss_acquaintance").unwrap();
+        // zh.boss_identity (twice) and zh.boss_urgent (three keywords): two distinct cues.
+        assert_eq!(s.cues_per_type[boss], 2);
+    }
 }

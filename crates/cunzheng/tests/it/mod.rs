@@ -23,6 +23,8 @@ mod preserve;
 mod proof;
 /// `recover` and `decrypt` on an encrypted WeChat-style database.
 mod recover;
+/// Scam typing on the bundled example (classify, scan) and the shared corpus's false alarms.
+mod scam_chats;
 /// Reports: PDF/A, HTML, redaction, drafts, CASE/UCO, the reports folder.
 mod report;
 /// Tamper matrix: every byte of the bag matters.
