@@ -141,7 +141,10 @@ impl Report {
 
     /// Share of scam rows whose top type is right (see [`same_family`]).
     pub fn type_accuracy(&self) -> f64 {
-        ratio(self.scams().filter(|o| o.type_ok).count(), self.scams().count())
+        ratio(
+            self.scams().filter(|o| o.type_ok).count(),
+            self.scams().count(),
+        )
     }
 
     /// F1 of scam ≥ 0.5 against the labels.

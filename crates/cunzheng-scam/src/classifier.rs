@@ -10,7 +10,7 @@
 //! scores, never on dev; the priors for types the model never saw are in the rules file.
 
 use crate::error::Error;
-use crate::features::{Features, Script, Scratch, for_each_ngram};
+use crate::features::{Features, Scratch, Script, for_each_ngram};
 use crate::input::{Input, Reason, Source, Verdict};
 use crate::model::{Head, Model, softmax};
 use crate::rules::{Rules, sigmoid};

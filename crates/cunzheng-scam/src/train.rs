@@ -5,9 +5,9 @@
 //! sparse hashed features, where linfa wants dense ndarray matrices (2^18 columns) and its
 //! solver's output is harder to freeze byte for byte.
 
-use crate::data::{DATASETS, Sample, Split};
-use crate::features::{Features, Script, Scratch, mask};
 use crate::classifier::{TypeEvidence, TypeParams};
+use crate::data::{DATASETS, Sample, Split};
+use crate::features::{Features, Scratch, Script, mask};
 use crate::model::{Combine, Head, Model, softmax};
 use crate::rules::Rules;
 use crate::taxonomy;
@@ -287,8 +287,8 @@ fn mean_scam_f1(oof: &[Oof], gain: f64, offset: f64) -> f64 {
         let mut n = 0;
         for o in oof.iter().filter(|o| o.dataset == di) {
             n += 1;
-            let pred = o.zb + gain * o.evidence + o.counter >= 0.0
-                || o.evidence + o.counter >= offset;
+            let pred =
+                o.zb + gain * o.evidence + o.counter >= 0.0 || o.evidence + o.counter >= offset;
             match (pred, o.label) {
                 (true, true) => tp += 1,
                 (true, false) => fp += 1,

@@ -19,10 +19,34 @@ fn check_set_scams_typed_and_benign_quiet() {
     let report = checkset::evaluate(&c, &rows);
     // Printed so `cargo test -p cunzheng-scam --test checkset -- --nocapture` shows the table.
     println!("{}", report.text());
-    let missed: Vec<_> = report.scams().filter(|o| o.scam < 0.5).map(|o| &o.id).collect();
-    let alarms: Vec<_> = report.benign().filter(|o| o.scam >= 0.5).map(|o| &o.id).collect();
-    let mistyped: Vec<_> = report.scams().filter(|o| !o.type_ok).map(|o| &o.id).collect();
-    assert!(missed.is_empty(), "scams missed: {missed:?}\n{}", report.text());
-    assert!(alarms.is_empty(), "benign called scam: {alarms:?}\n{}", report.text());
-    assert!(mistyped.is_empty(), "wrong type: {mistyped:?}\n{}", report.text());
+    let missed: Vec<_> = report
+        .scams()
+        .filter(|o| o.scam < 0.5)
+        .map(|o| &o.id)
+        .collect();
+    let alarms: Vec<_> = report
+        .benign()
+        .filter(|o| o.scam >= 0.5)
+        .map(|o| &o.id)
+        .collect();
+    let mistyped: Vec<_> = report
+        .scams()
+        .filter(|o| !o.type_ok)
+        .map(|o| &o.id)
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "scams missed: {missed:?}\n{}",
+        report.text()
+    );
+    assert!(
+        alarms.is_empty(),
+        "benign called scam: {alarms:?}\n{}",
+        report.text()
+    );
+    assert!(
+        mistyped.is_empty(),
+        "wrong type: {mistyped:?}\n{}",
+        report.text()
+    );
 }

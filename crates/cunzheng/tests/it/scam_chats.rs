@@ -25,7 +25,9 @@ fn parsed_turns(env: &Env, file: &Path) -> Vec<serde_json::Value> {
         .expect("utf8")
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
-        .filter(|v| v["record"] == "message" && v["body"].as_str().is_some_and(|b| !b.trim().is_empty()))
+        .filter(|v| {
+            v["record"] == "message" && v["body"].as_str().is_some_and(|b| !b.trim().is_empty())
+        })
         .map(|m| {
             serde_json::json!({
                 "speaker": m["sender"]["name"].as_str().unwrap_or(""),
@@ -65,7 +67,7 @@ fn bundled_example_is_an_investment_scam_through_classify() {
     assert!(
         reasons
             .iter()
-            .any(|r| r["source"] == "rule" && r["scam_type"] == "investment"),
+            .any(|r| r["source"] == "rule" && r["type"] == "investment"),
         "{v:#}"
     );
 }
@@ -93,7 +95,9 @@ fn bundled_example_is_typed_by_scan_and_the_bank_sms_is_a_notice() {
     let f: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("findings.json")).expect("findings"))
             .expect("json");
-    let convs = f["scam"]["conversations"].as_array().expect("conversations");
+    let convs = f["scam"]["conversations"]
+        .as_array()
+        .expect("conversations");
     let chat = convs
         .iter()
         .find(|c| c["messages"].as_u64().unwrap_or(0) >= 8)
