@@ -213,9 +213,9 @@ impl Script {
         }
     }
 
-    /// The script of `texts`: Han when Chinese characters are at least a quarter of the
-    /// letters (one Han character carries about as much as a word of Latin letters, and
-    /// Chinese chats are full of Latin URLs and app names).
+    /// The script of `texts`: Han when there is at least one Chinese character per four Latin
+    /// letters (a Han character carries about as much as a short Latin word, and Chinese
+    /// chats are full of Latin URLs and app names).
     pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Script {
         let (mut han, mut latin) = (0usize, 0usize);
         for t in texts {
@@ -301,6 +301,20 @@ mod tests {
         let mut b = Vec::new();
         normalise(s, &mut b);
         b.iter().map(|c| c.c).collect()
+    }
+
+    #[test]
+    fn script_of_mixed_texts() {
+        assert_eq!(
+            Script::of(["你下载这个APP注册 https://hx-zq.vip/download"]),
+            Script::Han
+        );
+        assert_eq!(
+            Script::of(["Your card ending 1234 was charged"]),
+            Script::Latin
+        );
+        assert_eq!(Script::of(["", "123 ✈"]), Script::Latin);
+        assert_eq!(Script::of(["ok", "好"]), Script::Han);
     }
 
     #[test]
