@@ -73,6 +73,10 @@ struct SequenceDef {
     steps: Vec<Vec<String>>,
     #[serde(default = "one")]
     min_turn_gap: usize,
+    /// Whether the sequence counts as a distinct cue of its type (see `min_type_cues`): set
+    /// where the order itself is the scheme (affection, then a platform: 杀猪盘).
+    #[serde(default)]
+    cue: bool,
     #[serde(default)]
     #[allow(dead_code)]
     note: String,
@@ -116,6 +120,7 @@ struct Sequence {
     weight: f64,
     steps: Vec<Vec<Selector>>,
     min_turn_gap: usize,
+    cue: bool,
 }
 
 /// One place where a cue matched.
@@ -275,6 +280,7 @@ impl Rules {
                 weight: s.weight,
                 steps,
                 min_turn_gap: s.min_turn_gap,
+                cue: s.cue,
             });
         }
         let mut notices: Vec<Notice> = Vec::new();
@@ -468,8 +474,12 @@ impl Rules {
         }
         for s in &self.sequences {
             if let Some(chain) = self.sequence_chain(s, &hits) {
-                // Not a cue of its own: its steps are cues already counted.
                 per_type[s.scam_type] += s.weight;
+                // Its steps are cues already counted, unless the rule says the order is itself
+                // the evidence.
+                if s.cue {
+                    cues_per_type[s.scam_type] += 1;
+                }
                 for h in chain {
                     reasons.push(reason(&s.id, Some(s.scam_type), s.weight, h));
                 }
