@@ -1,17 +1,16 @@
 //! Rules and model together: one verdict with its reasons.
 //!
-//! Combination: rule weights are logit units, so the model's view of the scam logit is its own
-//! logit plus `gain × rule evidence` (rules only add: no cue is no evidence either way); the
-//! scam probability is the larger of that and the rules' own probability, so either layer can
-//! raise the alarm. Type shares are a
-//! softmax of `ln p_model(type) + gain × rule score(type)`. The two gains are stored in the model
-//! and were chosen by the training command on out-of-fold train scores, never on dev. Each type
-//! also has a rules-only view, `ln TYPE_FLOOR + rule score`, and takes the larger of the two
-//! (see [`type_shares`]): types the model was never trained on (刷单返利, 杀猪盘 …) are named by
-//! the rules alone, and strong rule evidence can override the model.
+//! Notices first: turns the rules recognise as machine-written notices (a bank's balance SMS,
+//! a parcel pick-up code, an export tool's "[转账]" line) are read by neither layer; a reason
+//! names each. Then the scam probability: rule weights are logit units, so the model's view of
+//! the scam logit is its own logit plus `gain × rule evidence` plus the counter-evidence of
+//! negative cues (no cue is no evidence either way); the scam probability is the larger of that and the rules' own
+//! probability, so either layer can raise the alarm. Type shares: see [`type_shares`]. The
+//! gains are stored in the model and were chosen by the training command on out-of-fold train
+//! scores, never on dev; the priors for types the model never saw are in the rules file.
 
 use crate::error::Error;
-use crate::features::{Features, Scratch, for_each_ngram};
+use crate::features::{Features, Scratch, Script, for_each_ngram};
 use crate::input::{Input, Reason, Source, Verdict};
 use crate::model::{Head, Model, softmax};
 use crate::rules::{Rules, sigmoid};
@@ -76,19 +75,44 @@ impl Classifier {
     pub fn classify_detail(&self, input: &Input) -> Detail {
         let mut scratch = Scratch::new();
         let rules = self.rules.score(input);
-        let x = Features::extract(input, self.model.bits(), &mut scratch);
-        let zb = f64::from(self.model.scam.logit(&x));
+        let keep = |ti: usize| !rules.notice.get(ti).copied().unwrap_or(false);
+        let x = Features::extract_where(input, self.model.bits(), &mut scratch, keep);
+        let texts = input.texts();
+        let only_notices = !texts.is_empty() && rules.notice.iter().all(|&n| n);
+        // Nothing but notices: nothing for the model to read, no evidence either way.
+        let zb = if only_notices {
+            -self.rules.offset()
+        } else {
+            f64::from(self.model.scam.logit(&x))
+        };
         let model_scam = sigmoid(zb);
-        let combine = self.model.header.combine;
+        let combine = &self.model.header.combine;
         // Either layer can raise the alarm: the model (helped by the rules with the fitted gain)
         // or the rules alone, whose evidence each cue in the reasons accounts for.
-        let scam =
-            sigmoid(zb + combine.rules_scam_gain * rules.evidence.max(0.0)).max(rules.probability);
+        // Counter-evidence (negative untyped cues) counts in full against both.
+        let scam = sigmoid(zb + combine.rules_scam_gain * rules.evidence.max(0.0) + rules.counter)
+            .max(rules.probability);
+        let script = Script::of(
+            texts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, (_, t))| *t),
+        );
+        let seen = self.model.seen_types(script);
 
         let pt = softmax(&self.model.type_logits(&x));
         let model_p: Vec<(usize, f32)> = self.model.types.iter().map(|(t, _)| *t).zip(pt).collect();
         let model_type = argmax_p(&model_p);
-        let shares = type_shares(&model_p, &rules.per_type, combine.rules_type_gain);
+        let shares = type_shares(
+            &TypeEvidence {
+                model_p: &model_p,
+                seen: &seen,
+                per_type: &rules.per_type,
+                cues_per_type: &rules.cues_per_type,
+            },
+            &self.type_params(),
+        );
         let mut type_scores: Vec<(usize, f64)> = shares.into_iter().enumerate().collect();
         // Highest first; ties in taxonomy order.
         type_scores.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -100,6 +124,7 @@ impl Classifier {
         let sign = if scam >= 0.5 { 1.0 } else { -1.0 };
         reasons.extend(self.ngram_reasons(
             input,
+            &rules.notice,
             &x,
             &self.model.scam,
             sign,
@@ -113,6 +138,7 @@ impl Classifier {
         {
             reasons.extend(self.ngram_reasons(
                 input,
+                &rules.notice,
                 &x,
                 head,
                 1.0,
@@ -141,12 +167,22 @@ impl Classifier {
         }
     }
 
+    /// The combination settings for types.
+    pub fn type_params(&self) -> TypeParams {
+        TypeParams {
+            gain: self.model.header.combine.rules_type_gain,
+            unseen_prior: self.rules.unseen_type_prior(),
+            min_cues: self.rules.min_type_cues(),
+        }
+    }
+
     /// The `limit` n-grams with the largest `sign × weight × value`, each at its first
     /// occurrence, skipping n-grams inside a span already reported.
     #[allow(clippy::too_many_arguments)]
     fn ngram_reasons(
         &self,
         input: &Input,
+        notice: &[bool],
         x: &Features,
         head: &Head,
         sign: f32,
@@ -185,6 +221,9 @@ impl Classifier {
         for (ti, (_, text)) in input.texts().into_iter().enumerate() {
             if left == 0 {
                 break;
+            }
+            if notice.get(ti).copied().unwrap_or(false) {
+                continue;
             }
             for_each_ngram(text, scratch, |h, s, e| {
                 if let Ok(at) = lookup.binary_search_by_key(&(h & mask), |&(b, _)| b)
@@ -231,30 +270,72 @@ impl Classifier {
     }
 }
 
-/// Type shares over [`TYPES`]: a softmax over each type's logit, the larger of two views:
-/// the model's, `ln max(p, floor) + gain × rule score` (for the types the model knows), and the
-/// rules', `ln floor + rule score` (for every type). The rules' view is how types without
-/// training data get named, and how overwhelming rule evidence (安全账户 + 资金清查 + 涉嫌洗钱)
-/// overrides a model that only ever saw that type in another language.
-pub fn type_shares(model_p: &[(usize, f32)], per_type: &[f64], gain: f64) -> Vec<f64> {
-    let mut z: Vec<f64> = per_type.iter().map(|s| TYPE_FLOOR.ln() + s).collect();
-    z.resize(TYPES.len(), TYPE_FLOOR.ln());
-    for &(t, p) in model_p {
-        if let Some(zt) = z.get_mut(t) {
-            let model_view =
-                f64::from(p).max(TYPE_FLOOR).ln() + gain * per_type.get(t).copied().unwrap_or(0.0);
+/// What the type combination reads about one input.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeEvidence<'a> {
+    /// The model's type probabilities: (index in [`TYPES`], p).
+    pub model_p: &'a [(usize, f32)],
+    /// Per type in [`TYPES`]: the model saw training rows of it in the input's script.
+    pub seen: &'a [bool],
+    /// Rule score per type.
+    pub per_type: &'a [f64],
+    /// Distinct cues per type.
+    pub cues_per_type: &'a [usize],
+}
+
+/// How the type combination weighs the layers.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeParams {
+    /// Weight of the rule score on the model's view of a type it knows.
+    pub gain: f64,
+    /// Prior of a type the model never saw in this script, once the rules found
+    /// `min_cues` distinct cues of it.
+    pub unseen_prior: f64,
+    /// See `unseen_prior`.
+    pub min_cues: usize,
+}
+
+/// Type shares over [`TYPES`]: a softmax over one logit per type.
+///
+/// - A type the model saw in the input's script: `ln max(p, floor) + gain × rule score`, or the
+///   rules' view below if larger.
+/// - Any other type: `ln floor + rule score`; with at least `min_cues` distinct cues of it,
+///   `ln unseen_prior + rule score`. The model's probabilities are a distribution over the
+///   types it was trained on and say nothing of the rest: a Chinese 冒充领导 chat is not
+///   绑架 because 绑架 is the closest thing the model knows. Several distinct cues of one type
+///   it never saw (我是刘总 + 在开会 + 先帮我转) therefore outweigh it, one cue does not, and
+///   with no cue the model decides (`floor` is below any seen type's share).
+pub fn type_shares(e: &TypeEvidence<'_>, p: &TypeParams) -> Vec<f64> {
+    let rule = |t: usize| e.per_type.get(t).copied().unwrap_or(0.0);
+    let seen = |t: usize| e.seen.get(t).copied().unwrap_or(false);
+    let mut z: Vec<f64> = (0..TYPES.len())
+        .map(|t| {
+            let strong = e.cues_per_type.get(t).copied().unwrap_or(0) >= p.min_cues.max(1);
+            let prior = if strong && !seen(t) {
+                p.unseen_prior
+            } else {
+                TYPE_FLOOR
+            };
+            prior.ln() + rule(t)
+        })
+        .collect();
+    for &(t, pt) in e.model_p {
+        if seen(t)
+            && let Some(zt) = z.get_mut(t)
+        {
+            let model_view = f64::from(pt).max(TYPE_FLOOR).ln() + p.gain * rule(t);
             *zt = zt.max(model_view);
         }
     }
     let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = z.iter().map(|v| (v - max).exp()).collect();
-    let sum: f64 = e.iter().sum();
-    e.into_iter().map(|v| v / sum).collect()
+    let ex: Vec<f64> = z.iter().map(|v| (v - max).exp()).collect();
+    let sum: f64 = ex.iter().sum();
+    ex.into_iter().map(|v| v / sum).collect()
 }
 
 /// The top type of [`type_shares`] (ties to the first in taxonomy order).
-pub fn combine_types(model_p: &[(usize, f32)], per_type: &[f64], gain: f64) -> usize {
-    let s = type_shares(model_p, per_type, gain);
+pub fn combine_types(e: &TypeEvidence<'_>, p: &TypeParams) -> usize {
+    let s = type_shares(e, p);
     let mut best = 0;
     for (i, v) in s.iter().enumerate() {
         if *v > s[best] {
@@ -282,4 +363,76 @@ fn argmax_positive(v: &[f64]) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::taxonomy::index;
+
+    fn params() -> TypeParams {
+        TypeParams {
+            gain: 0.0,
+            unseen_prior: 0.1,
+            min_cues: 2,
+        }
+    }
+
+    /// Model: 绑架 0.8, 投资 0.2, seen in this script; 冒充领导 never seen.
+    fn shares(per: &[(&str, f64, usize)]) -> Vec<f64> {
+        let k = index("fake_kidnapping").unwrap();
+        let inv = index("investment").unwrap();
+        let model_p = [(inv, 0.2f32), (k, 0.8f32)];
+        let mut seen = vec![false; TYPES.len()];
+        seen[k] = true;
+        seen[inv] = true;
+        let mut per_type = vec![0.0; TYPES.len()];
+        let mut cues = vec![0; TYPES.len()];
+        for &(id, s, n) in per {
+            per_type[index(id).unwrap()] = s;
+            cues[index(id).unwrap()] = n;
+        }
+        type_shares(
+            &TypeEvidence {
+                model_p: &model_p,
+                seen: &seen,
+                per_type: &per_type,
+                cues_per_type: &cues,
+            },
+            &params(),
+        )
+    }
+
+    fn top(s: &[f64]) -> &'static str {
+        let mut best = 0;
+        for (i, v) in s.iter().enumerate() {
+            if *v > s[best] {
+                best = i;
+            }
+        }
+        TYPES[best].id
+    }
+
+    #[test]
+    fn silent_rules_leave_the_type_to_the_model() {
+        let s = shares(&[]);
+        assert_eq!(top(&s), "fake_kidnapping");
+        assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn several_cues_of_an_unseen_type_beat_the_model_one_does_not() {
+        assert_eq!(
+            top(&shares(&[("boss_acquaintance", 3.5, 2)])),
+            "boss_acquaintance"
+        );
+        assert_eq!(
+            top(&shares(&[("boss_acquaintance", 2.0, 1)])),
+            "fake_kidnapping"
+        );
+        // A type the model saw is decided by the model (gain 0) unless the rules alone are
+        // overwhelming (floor view).
+        assert_eq!(top(&shares(&[("investment", 3.5, 2)])), "fake_kidnapping");
+    }
 }

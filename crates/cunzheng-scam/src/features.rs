@@ -153,12 +153,25 @@ pub struct Features {
 impl Features {
     /// Features of the whole input at `bits` bits: value `1 + ln(count)`, then L2-normalised.
     pub fn extract(input: &Input, bits: u32, scratch: &mut Scratch) -> Features {
+        Features::extract_where(input, bits, scratch, |_| true)
+    }
+
+    /// [`Features::extract`] over the texts `keep` accepts (by index in [`Input::texts`]).
+    pub fn extract_where(
+        input: &Input,
+        bits: u32,
+        scratch: &mut Scratch,
+        keep: impl Fn(usize) -> bool,
+    ) -> Features {
         let mask = mask(bits);
         // Buckets are gathered in chunks and folded into sorted (bucket, count) runs, so memory
         // stays bounded by the table size however long the input is.
         let mut counts: Vec<(u32, u32)> = Vec::new();
         let mut buckets: Vec<u32> = Vec::new();
-        for (_, text) in input.texts() {
+        for (ti, (_, text)) in input.texts().into_iter().enumerate() {
+            if !keep(ti) {
+                continue;
+            }
             for_each_ngram(text, scratch, |h, _, _| {
                 buckets.push(h & mask);
                 if buckets.len() >= CHUNK {
@@ -179,6 +192,51 @@ impl Features {
         }
         Features { values }
     }
+}
+
+/// The writing system of a text, as far as the model is concerned: the model's type rows were
+/// trained on Chinese dialogues for some types and on English ones for others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// Mostly Chinese characters.
+    Han,
+    /// Mostly Latin letters (or no letters at all).
+    Latin,
+}
+
+impl Script {
+    /// The name used in the model header.
+    pub fn name(self) -> &'static str {
+        match self {
+            Script::Han => "han",
+            Script::Latin => "latin",
+        }
+    }
+
+    /// The script of `texts`: Han when there is at least one Chinese character per four Latin
+    /// letters (a Han character carries about as much as a short Latin word, and Chinese
+    /// chats are full of Latin URLs and app names).
+    pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Script {
+        let (mut han, mut latin) = (0usize, 0usize);
+        for t in texts {
+            for c in t.chars() {
+                if is_han(c) {
+                    han += 1;
+                } else if c.is_ascii_alphabetic() {
+                    latin += 1;
+                }
+            }
+        }
+        if han > 0 && han * 4 >= latin {
+            Script::Han
+        } else {
+            Script::Latin
+        }
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
 }
 
 /// Buckets gathered before they are folded into counts.
@@ -243,6 +301,20 @@ mod tests {
         let mut b = Vec::new();
         normalise(s, &mut b);
         b.iter().map(|c| c.c).collect()
+    }
+
+    #[test]
+    fn script_of_mixed_texts() {
+        assert_eq!(
+            Script::of(["你下载这个APP注册 https://hx-zq.vip/download"]),
+            Script::Han
+        );
+        assert_eq!(
+            Script::of(["Your card ending 1234 was charged"]),
+            Script::Latin
+        );
+        assert_eq!(Script::of(["", "123 ✈"]), Script::Latin);
+        assert_eq!(Script::of(["ok", "好"]), Script::Han);
     }
 
     #[test]

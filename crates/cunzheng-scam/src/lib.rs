@@ -13,6 +13,7 @@
 //! # Ok::<(), cunzheng_scam::Error>(())
 //! ```
 
+pub mod checkset;
 pub mod classifier;
 pub mod data;
 pub mod error;

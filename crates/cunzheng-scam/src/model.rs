@@ -48,12 +48,17 @@ pub struct Header {
 }
 
 /// Weights of the rules in the combination, fitted on out-of-fold train scores.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Combine {
     /// Scam logit = model logit + gain × rule evidence.
     pub rules_scam_gain: f64,
     /// Type logit = ln p_model + gain × rule score, for the types the model knows.
     pub rules_type_gain: f64,
+    /// Per script ([`crate::features::Script::name`]): the types the model saw training rows
+    /// of in that script. Its type probabilities say nothing about the others. Empty in models
+    /// from before this field: every type row then counts as seen in every script.
+    #[serde(default)]
+    pub seen: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A head with its weights.
@@ -109,6 +114,28 @@ impl Model {
     /// The model's version string.
     pub fn version(&self) -> &str {
         &self.header.version
+    }
+
+    /// Per type in [`taxonomy::TYPES`]: whether the model saw training rows of it in `script`
+    /// (every type row counts, in every script, for a model file without that record).
+    pub fn seen_types(&self, script: crate::features::Script) -> Vec<bool> {
+        let mut seen = vec![false; taxonomy::TYPES.len()];
+        let ids: Vec<&str> = if self.header.combine.seen.is_empty() {
+            self.header.types.iter().map(|h| h.id.as_str()).collect()
+        } else {
+            self.header
+                .combine
+                .seen
+                .get(script.name())
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default()
+        };
+        for id in ids {
+            if let Some(i) = taxonomy::index(id) {
+                seen[i] = true;
+            }
+        }
+        seen
     }
 
     /// Bits of the feature hash the model reads.
@@ -300,6 +327,7 @@ mod tests {
         let c = Combine {
             rules_scam_gain: 1.0,
             rules_type_gain: 0.5,
+            seen: Default::default(),
         };
         let bytes = Model::to_bytes("t", 4, 2, &scam, &[(1, t)], c, serde_json::json!({}));
         let m = Model::from_bytes(&bytes).unwrap();

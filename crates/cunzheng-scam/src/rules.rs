@@ -4,7 +4,8 @@
 //! Weights are in logit units. A type's rule score is the sum of the weights of the distinct
 //! cues of that type found in the input (a cue counts once however often it repeats) plus the
 //! sequence rules of that type that fired. Cues without a type are evidence of fraud in general.
-//! The rules' scam probability is `sigmoid(max type score + general score - offset)`.
+//! Untyped cues of negative weight are counter-evidence (a real bank asks you to its branch).
+//! The rules' scam probability is `sigmoid(max type score + general score + counter - offset)`.
 
 use crate::error::Error;
 use crate::input::{Input, Reason, Source};
@@ -24,10 +25,26 @@ const MAX_HITS_PER_CUE: usize = 10;
 struct File {
     version: String,
     offset: f64,
+    unseen_type_prior: f64,
+    min_type_cues: usize,
     #[serde(default)]
     cue: Vec<CueDef>,
     #[serde(default)]
     sequence: Vec<SequenceDef>,
+    #[serde(default)]
+    notice: Vec<NoticeDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeDef {
+    id: String,
+    patterns: Vec<String>,
+    #[serde(default)]
+    unless: Vec<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: String,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +73,10 @@ struct SequenceDef {
     steps: Vec<Vec<String>>,
     #[serde(default = "one")]
     min_turn_gap: usize,
+    /// Whether the sequence counts as a distinct cue of its type (see `min_type_cues`): set
+    /// where the order itself is the scheme (affection, then a platform: 杀猪盘).
+    #[serde(default)]
+    cue: bool,
     #[serde(default)]
     #[allow(dead_code)]
     note: String,
@@ -82,6 +103,16 @@ enum Selector {
     Type(usize),
 }
 
+/// A machine-written notice (bank or payment notification, parcel pick-up code, an export
+/// tool's "[转账]" line): a turn it matches carries no evidence either way, unless one of the
+/// `unless` cues hits the same turn (a "bank notice" with a link is phishing, not a notice).
+#[derive(Debug)]
+struct Notice {
+    id: String,
+    patterns: Vec<Regex>,
+    unless: Vec<Selector>,
+}
+
 #[derive(Debug)]
 struct Sequence {
     id: String,
@@ -89,6 +120,7 @@ struct Sequence {
     weight: f64,
     steps: Vec<Vec<Selector>>,
     min_turn_gap: usize,
+    cue: bool,
 }
 
 /// One place where a cue matched.
@@ -109,8 +141,11 @@ pub struct Hit {
 pub struct Rules {
     version: String,
     offset: f64,
+    unseen_type_prior: f64,
+    min_type_cues: usize,
     cues: Vec<Cue>,
     sequences: Vec<Sequence>,
+    notices: Vec<Notice>,
     keywords: AhoCorasick,
     /// Keyword index → (cue index, whether each end must sit on an ASCII word boundary).
     keyword_cue: Vec<(usize, bool, bool)>,
@@ -122,8 +157,15 @@ pub struct Rules {
 pub struct RuleScores {
     /// Score per type in [`taxonomy::TYPES`] order.
     pub per_type: Vec<f64>,
+    /// Distinct cues with a positive weight per type, in [`taxonomy::TYPES`] order.
+    pub cues_per_type: Vec<usize>,
+    /// Per text of the input (see [`Input::texts`]): whether it is a notice that carries no
+    /// evidence (its cues are not counted, the model does not read it).
+    pub notice: Vec<bool>,
     /// Score of the cues without a type.
     pub general: f64,
+    /// Sum of the untyped cues of negative weight (≤ 0): evidence against fraud.
+    pub counter: f64,
     /// `max(0, max per_type) + general`: the evidence in logit units.
     pub evidence: f64,
     /// `sigmoid(evidence - offset)`.
@@ -150,6 +192,9 @@ impl Rules {
         };
         if !file.offset.is_finite() {
             return Err(bad("offset", "must be a finite number".into()));
+        }
+        if !(file.unseen_type_prior > 0.0 && file.unseen_type_prior < 1.0) {
+            return Err(bad("unseen_type_prior", "must be between 0 and 1".into()));
         }
         let mut cues = Vec::new();
         let mut words = Vec::new();
@@ -225,18 +270,7 @@ impl Rules {
             for st in &s.steps {
                 let mut sel = Vec::new();
                 for name in st {
-                    sel.push(if let Some(t) = name.strip_prefix("type:") {
-                        Selector::Type(
-                            taxonomy::index(t)
-                                .ok_or_else(|| bad(&s.id, format!("unknown type {t:?}")))?,
-                        )
-                    } else {
-                        Selector::Cue(
-                            cues.iter()
-                                .position(|c| &c.id == name)
-                                .ok_or_else(|| bad(&s.id, format!("unknown cue {name:?}")))?,
-                        )
-                    });
+                    sel.push(selector(name, &cues).map_err(|r| bad(&s.id, r))?);
                 }
                 steps.push(sel);
             }
@@ -246,6 +280,44 @@ impl Rules {
                 weight: s.weight,
                 steps,
                 min_turn_gap: s.min_turn_gap,
+                cue: s.cue,
+            });
+        }
+        let mut notices: Vec<Notice> = Vec::new();
+        for n in &file.notice {
+            if file.cue.iter().any(|c| c.id == n.id)
+                || file.sequence.iter().any(|q| q.id == n.id)
+                || notices.iter().any(|o| o.id == n.id)
+            {
+                return Err(bad(&n.id, "duplicate id".into()));
+            }
+            if n.patterns.is_empty() {
+                return Err(bad(&n.id, "needs patterns".into()));
+            }
+            let mut patterns = Vec::new();
+            for p in &n.patterns {
+                let re = Regex::new(p).map_err(|e| Error::RulePattern {
+                    rule: n.id.clone(),
+                    pattern: p.clone(),
+                    source: Box::new(e),
+                })?;
+                if re.is_match("") {
+                    return Err(bad(
+                        &n.id,
+                        format!("pattern {p:?} matches the empty string"),
+                    ));
+                }
+                patterns.push(re);
+            }
+            let unless = n
+                .unless
+                .iter()
+                .map(|name| selector(name, &cues).map_err(|r| bad(&n.id, r)))
+                .collect::<Result<Vec<_>, _>>()?;
+            notices.push(Notice {
+                id: n.id.clone(),
+                patterns,
+                unless,
             });
         }
         let keywords = AhoCorasickBuilder::new()
@@ -255,8 +327,11 @@ impl Rules {
         Ok(Rules {
             version: file.version,
             offset: file.offset,
+            unseen_type_prior: file.unseen_type_prior,
+            min_type_cues: file.min_type_cues,
             cues,
             sequences,
+            notices,
             keywords,
             keyword_cue,
             regexes: patterns,
@@ -276,6 +351,17 @@ impl Rules {
     /// The offset subtracted from the evidence before the logistic.
     pub fn offset(&self) -> f64 {
         self.offset
+    }
+
+    /// Prior share of a type the model never saw in the input's script, given at least
+    /// [`Rules::min_type_cues`] distinct cues of it (see [`crate::classifier::type_shares`]).
+    pub fn unseen_type_prior(&self) -> f64 {
+        self.unseen_type_prior
+    }
+
+    /// Distinct cues of one type that make it a candidate against the model.
+    pub fn min_type_cues(&self) -> usize {
+        self.min_type_cues
     }
 
     /// Every cue hit in the input, sorted by (turn, start), at most [`MAX_HITS_PER_CUE`] each.
@@ -320,12 +406,42 @@ impl Rules {
 
     /// Scores the input.
     pub fn score(&self, input: &Input) -> RuleScores {
-        let hits = self.hits(input);
+        let mut hits = self.hits(input);
         let texts = input.texts();
         let mut seen = vec![false; self.cues.len()];
         let mut per_type = vec![0.0; taxonomy::TYPES.len()];
+        let mut cues_per_type = vec![0usize; taxonomy::TYPES.len()];
         let mut general = 0.0;
+        let mut counter = 0.0;
         let mut reasons = Vec::new();
+        // Notices first: their turns' hits are dropped before anything counts.
+        let mut notice = vec![false; texts.len()];
+        for (ti, (turn, text)) in texts.iter().enumerate() {
+            let found = self.notices.iter().find_map(|n| {
+                let m = n.patterns.iter().find_map(|re| re.find(text))?;
+                let vetoed = hits.iter().any(|h| {
+                    h.turn == ti
+                        && n.unless.iter().any(|sel| match sel {
+                            Selector::Cue(c) => h.cue == *c,
+                            Selector::Type(t) => self.cues[h.cue].scam_type == Some(*t),
+                        })
+                });
+                (!vetoed).then_some((n, m.start(), m.end()))
+            });
+            if let Some((n, start, end)) = found {
+                notice[ti] = true;
+                reasons.push(Reason {
+                    source: Source::Rule,
+                    id: n.id.clone(),
+                    scam_type: None,
+                    weight: 0.0,
+                    turn: *turn,
+                    span: start..end,
+                    text: text.get(start..end).unwrap_or("").to_string(),
+                });
+            }
+        }
+        hits.retain(|h| !notice.get(h.turn).copied().unwrap_or(false));
         let reason = |id: &str, t: Option<usize>, w: f64, h: &Hit| {
             let (turn, text) = texts.get(h.turn).copied().unwrap_or((None, ""));
             Reason {
@@ -343,7 +459,14 @@ impl Rules {
             if !seen[h.cue] {
                 seen[h.cue] = true;
                 match c.scam_type {
-                    Some(t) => per_type[t] += c.weight,
+                    Some(t) => {
+                        per_type[t] += c.weight;
+                        // A negative cue cancels weight; it is not another cue of the type.
+                        if c.weight > 0.0 {
+                            cues_per_type[t] += 1;
+                        }
+                    }
+                    None if c.weight < 0.0 => counter += c.weight,
                     None => general += c.weight,
                 }
             }
@@ -352,6 +475,11 @@ impl Rules {
         for s in &self.sequences {
             if let Some(chain) = self.sequence_chain(s, &hits) {
                 per_type[s.scam_type] += s.weight;
+                // Its steps are cues already counted, unless the rule says the order is itself
+                // the evidence.
+                if s.cue {
+                    cues_per_type[s.scam_type] += 1;
+                }
                 for h in chain {
                     reasons.push(reason(&s.id, Some(s.scam_type), s.weight, h));
                 }
@@ -361,9 +489,12 @@ impl Rules {
         let evidence = best + general;
         RuleScores {
             per_type,
+            cues_per_type,
+            notice,
             general,
+            counter,
             evidence,
-            probability: sigmoid(evidence - self.offset),
+            probability: sigmoid(evidence + counter - self.offset),
             reasons,
         }
     }
@@ -387,6 +518,20 @@ impl Rules {
             from += found + 1;
         }
         Some(chain)
+    }
+}
+
+/// `type:ID` (any cue of that type) or a cue id.
+fn selector(name: &str, cues: &[Cue]) -> Result<Selector, String> {
+    if let Some(t) = name.strip_prefix("type:") {
+        taxonomy::index(t)
+            .map(Selector::Type)
+            .ok_or_else(|| format!("unknown type {t:?}"))
+    } else {
+        cues.iter()
+            .position(|c| c.id == name)
+            .map(Selector::Cue)
+            .ok_or_else(|| format!("unknown cue {name:?}"))
     }
 }
 
@@ -667,7 +812,7 @@ mod tests {
     #[test]
     fn bad_rule_files_are_errors_naming_the_rule() {
         let e = Rules::parse(
-            "version = \"t\"\noffset = 1.0\n[[cue]]\nid = \"x\"\ntype = \"nope\"\nweight = 1.0\nkeywords = [\"a\"]\n",
+            "version = \"t\"\noffset = 1.0\nunseen_type_prior = 0.2\nmin_type_cues = 2\n[[cue]]\nid = \"x\"\ntype = \"nope\"\nweight = 1.0\nkeywords = [\"a\"]\n",
         )
         .unwrap_err();
         assert!(
@@ -675,11 +820,76 @@ mod tests {
             "{e}"
         );
         let e = Rules::parse(
-            "version = \"t\"\noffset = 1.0\n[[cue]]\nid = \"y\"\nweight = 1.0\npatterns = [\"(\"]\n",
+            "version = \"t\"\noffset = 1.0\nunseen_type_prior = 0.2\nmin_type_cues = 2\n[[cue]]\nid = \"y\"\nweight = 1.0\npatterns = [\"(\"]\n",
         )
         .unwrap_err();
         assert!(e.to_string().contains("\"y\""), "{e}");
         let e = Rules::parse("version = \"t9\"\noffset = \"x\"\n").unwrap_err();
         assert!(e.to_string().contains("t9"), "{e}");
+    }
+
+    #[test]
+    fn notices_carry_no_evidence_unless_vetoed() {
+        let r = rules();
+        let chat = turns(&[
+            "【工商银行】您尾号1234卡12月5日14:32支出(消费)500.00元，余额12,345.67元。",
+            "[转账] 2000.00元",
+            "【建设银行】验证码：482913，您正在进行转账。请勿向任何人泄露验证码，银行工作人员不会向您索取。",
+        ]);
+        let s = r.score(&chat);
+        assert_eq!(s.notice, vec![true, true, true]);
+        assert!(s.per_type.iter().all(|&v| v == 0.0), "{:?}", s.per_type);
+        assert_eq!(s.general, 0.0);
+        let ids: Vec<&str> = s.reasons.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "notice.bank_transaction",
+                "notice.export_system_line",
+                "notice.one_time_code"
+            ]
+        );
+        assert_eq!(s.reasons[0].turn, Some(0));
+        // A "bank notice" that carries a link, or a code request, is not a notice.
+        let s = r.score(&turns(&[
+            "【工商银行】您尾号1234卡支出500.00元，余额异常，请点击 http://icbc-verify.top 处理",
+            "您尾号1234的账户转出500元，余额100元，请把验证码告诉我",
+        ]));
+        assert_eq!(s.notice, vec![false, false]);
+        // The anti-fraud centre's warning negates the cues it names.
+        let s = r.score(&text(
+            "【国家反诈中心】提醒您：公检法机关不会通过电话办案，不存在安全账户。凡是要求转账到安全账户的都是诈骗。",
+        ));
+        assert_eq!(s.notice, vec![true]);
+        assert!(s.probability < 0.1);
+        // A media placeholder with words after it is not a system line.
+        assert_eq!(
+            r.score(&text("[图片] 你自己看，他现在被绑了")).notice,
+            vec![false]
+        );
+    }
+
+    #[test]
+    fn counter_cues_and_negative_cues_lower_the_score() {
+        let r = rules();
+        let s = r.score(&text(
+            "请您本周带身份证原件到我们网点面签，放款直接打到开发商的监管账户。",
+        ));
+        assert!(s.counter < 0.0);
+        let authority = taxonomy::index("authority").unwrap();
+        // 监管账户 is cancelled by its escrow context, and is not a second authority cue.
+        assert_eq!(s.per_type[authority], 0.0);
+        assert_eq!(s.cues_per_type[authority], 1);
+        assert!(s.probability < 0.05);
+    }
+
+    #[test]
+    fn distinct_cues_are_counted_per_type() {
+        let s = rules().score(&text(
+            "我是你们刘总，换了个新微信。我在开会不方便接电话，你先帮我转一下。",
+        ));
+        let boss = taxonomy::index("boss_acquaintance").unwrap();
+        // zh.boss_identity (twice) and zh.boss_urgent (three keywords): two distinct cues.
+        assert_eq!(s.cues_per_type[boss], 2);
     }
 }

@@ -1,7 +1,7 @@
 //! Trains the scam model from the labelled datasets and writes `model.bin`, `metrics.json` and
 //! `METRICS.md`. Deterministic: the same datasets give the same bytes.
 //!
-//! Usage: `cunzheng-scam-train DATASETS_DIR --out DIR [--epochs N]`
+//! Usage: `cunzheng-scam-train DATASETS_DIR --out DIR [--epochs N] [--balance]`
 
 use cunzheng_scam::data;
 use cunzheng_scam::eval;
@@ -20,6 +20,11 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = args.next().map(PathBuf::from),
+            "--balance" => cfg.balance = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
             "--epochs" => match args.next().and_then(|v| v.parse().ok()) {
                 Some(e) => cfg.epochs = e,
                 None => return usage("--epochs needs a number"),
@@ -40,10 +45,16 @@ fn main() -> ExitCode {
     }
 }
 
+const USAGE: &str = "usage: cunzheng-scam-train DATASETS_DIR --out DIR [--epochs N] [--balance]
+
+Trains on the train split of the datasets in DATASETS_DIR (shared/datasets), scores the dev
+split and writes model.bin, metrics.json and METRICS.md to DIR. Deterministic.
+  --epochs N      passes over the data (default 12)
+  --balance       weigh each dataset's scam and legitimate rows equally (off: see
+                  Config::balance for what it measured)";
+
 fn usage(msg: &str) -> ExitCode {
-    eprintln!(
-        "cunzheng-scam-train: {msg}\nusage: cunzheng-scam-train DATASETS_DIR --out DIR [--epochs N]"
-    );
+    eprintln!("cunzheng-scam-train: {msg}\n{USAGE}");
     ExitCode::from(2)
 }
 

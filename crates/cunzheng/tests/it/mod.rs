@@ -25,6 +25,8 @@ mod proof;
 mod recover;
 /// Reports: PDF/A, HTML, redaction, drafts, CASE/UCO, the reports folder.
 mod report;
+/// Scam typing on the bundled example (classify, scan) and the shared corpus's false alarms.
+mod scam_chats;
 /// Tamper matrix: every byte of the bag matters.
 mod tamper;
 /// Transparency log: kill -9 mid-append, CLI submit and verify.
