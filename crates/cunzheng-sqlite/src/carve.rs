@@ -399,15 +399,19 @@ impl<'a> Carver<'a> {
             None
         };
         // Overflow pages may have been reused: one value from them that does not decode
-        // makes every value from them unreliable. An old record's chain is read as it is
-        // now, then as it was in the record's own generation (file, WAL, journal).
+        // makes every value from them unreliable. An old record's chain is read as it was in
+        // the record's own generation (file, WAL up to its commit, its journal transaction),
+        // then as it is now. Own generation first: a page freed since (zeroed by
+        // secure_delete, or reused by a row that is not live either) can still decode now,
+        // with the wrong text (seen on the ground truth with secure_delete on: wrong message
+        // bodies that the record's own generation gets right).
         let first = if spills && clobber.is_none() {
             page.get(local_end..local_end + 4)
                 .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
         } else {
             None
         };
-        let mut versions = vec![Version::Current];
+        let mut versions = Vec::with_capacity(2);
         match source {
             Source::Superseded => versions.push(Version::File),
             Source::Wal(n) => versions.push(Version::WalUpTo(
@@ -419,6 +423,7 @@ impl<'a> Carver<'a> {
             Source::Journal(n) => versions.push(Version::Journal(n)),
             _ => {}
         }
+        versions.push(Version::Current);
         let mut decoded: Vec<(usize, Option<Value>, bool)> = Vec::new();
         let mut overflow_bad = true;
         for (vi, &version) in versions.iter().enumerate() {
