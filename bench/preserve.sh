@@ -4,6 +4,10 @@
 #
 #   bash bench/preserve.sh [SIZE_MB]      (default 2048: a 2 GB mix of many small and a few large files)
 #
+# BENCH_DIR=/dev/shm/cunzheng-bench puts inputs and the case in memory: what is left is the
+# tools' own work, without the disk (whose write speed on a VM can swing several-fold between
+# runs). CUNZHENG_BIN=path uses an already built binary instead of building one.
+#
 # Files are made once under $BENCH_DIR (default /tmp/cunzheng-bench) and reused. Each tool runs
 # once to warm the page cache, then REPEAT times (default 3); the median is reported.
 set -euo pipefail
@@ -40,8 +44,12 @@ print(f"{n} small files, {len(large)} large files")
 PY
 fi
 
-cargo build --release -q -p cunzheng
-bin=target/release/cunzheng
+if [ -n "${CUNZHENG_BIN:-}" ]; then
+    bin=$CUNZHENG_BIN
+else
+    cargo build --release -q -p cunzheng
+    bin=target/release/cunzheng
+fi
 list="$dir/files-$size_mb.txt"
 find "$input" -type f | sort > "$list"
 bytes=$(du -sb "$input" | cut -f1)
