@@ -847,6 +847,23 @@ impl cunzheng_sources::Sink for JsonPrinter {
     fn warning(&mut self, w: String) {
         eprintln!("cunzheng: warning: {w}");
     }
+    fn fork(&self) -> Option<Box<dyn cunzheng_sources::SinkPart>> {
+        Some(Box::new(crate::jsonl::Part::default()))
+    }
+    fn join(&mut self, part: Box<dyn cunzheng_sources::SinkPart>) {
+        let part = crate::jsonl::Part::taken_back(part);
+        debug_assert!(part.is_some(), "a part of another sink");
+        let Some(part) = part else { return };
+        // Written as it is: no copy into `buf`.
+        let r = match part.error {
+            Some(e) => Err(e),
+            None => self.flush().and_then(|()| self.out.write_all(&part.buf)),
+        };
+        self.written(r);
+        for w in part.warnings {
+            self.warning(w);
+        }
+    }
 }
 
 /// Prints records as text lines as they arrive.

@@ -30,6 +30,55 @@ pub fn record<T: serde::Serialize>(
     Ok(())
 }
 
+/// Records written on another thread, for a sink that writes JSON lines to take back in
+/// order (see [`cunzheng_sources::Sink::fork`]): the lines, the first error, the warnings.
+#[derive(Default)]
+pub struct Part {
+    pub buf: Vec<u8>,
+    pub error: Option<std::io::Error>,
+    pub warnings: Vec<String>,
+}
+
+impl Part {
+    fn done(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// A part given back to the sink that forked it; `None` if it is another sink's.
+    pub fn taken_back(part: Box<dyn cunzheng_sources::SinkPart>) -> Option<Part> {
+        part.into_any().downcast::<Part>().ok().map(|p| *p)
+    }
+}
+
+impl cunzheng_sources::Sink for Part {
+    fn conversation(&mut self, c: cunzheng_model::Conversation) {
+        let r = record(&mut self.buf, "conversation", &c);
+        self.done(r);
+    }
+    fn message(&mut self, m: Message) {
+        let r = message(&mut self.buf, &m);
+        self.done(r);
+    }
+    fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
+        let r = record(&mut self.buf, "unparsed", &u);
+        self.done(r);
+    }
+    fn warning(&mut self, w: String) {
+        self.warnings.push(w);
+    }
+}
+
+impl cunzheng_sources::SinkPart for Part {
+    fn another(&self) -> Box<dyn cunzheng_sources::SinkPart> {
+        Box::new(Part::default())
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
 /// Appends a message as `{"record":"message",...}` and a newline.
 pub fn message(out: &mut Vec<u8>, m: &Message) -> std::io::Result<()> {
     let Message {
