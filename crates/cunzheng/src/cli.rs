@@ -854,15 +854,17 @@ impl cunzheng_sources::Sink for JsonPrinter {
         let part = crate::jsonl::Part::taken_back(part);
         debug_assert!(part.is_some(), "a part of another sink");
         let Some(part) = part else { return };
+        let mut part = part;
         // Written as it is: no copy into `buf`.
-        let r = match part.error {
+        let r = match part.error.take() {
             Some(e) => Err(e),
             None => self.flush().and_then(|()| self.out.write_all(&part.buf)),
         };
         self.written(r);
-        for w in part.warnings {
+        for w in std::mem::take(&mut part.warnings) {
             self.warning(w);
         }
+        part.recycle();
     }
 }
 

@@ -132,12 +132,13 @@ impl cunzheng_sources::Sink for JsonLines<'_> {
     fn join(&mut self, part: Box<dyn cunzheng_sources::SinkPart>) {
         let part = crate::jsonl::Part::taken_back(part);
         debug_assert!(part.is_some(), "a part of another sink");
-        let Some(part) = part else { return };
+        let Some(mut part) = part else { return };
         self.flush();
-        let r = match part.error {
+        let r = match part.error.take() {
             Some(e) => Err(e),
             None => self.out.write_all(&part.buf),
         };
         self.done(r);
+        part.recycle();
     }
 }

@@ -1503,7 +1503,7 @@ impl Survey {
     /// Surveys one chunk of whole UTF-8 lines.
     fn chunk(chunk: &Chunk) -> Self {
         let mut s = Self::new();
-        let text = std::str::from_utf8(&chunk.buf).ok();
+        let text = simdutf8::basic::from_utf8(&chunk.buf).ok();
         for (i, (start, end)) in chunk_lines(&chunk.buf).enumerate() {
             let bytes = chunk.buf.get(start..end).unwrap_or_default();
             let line = text.and_then(|t| t.get(start..end)).map(strip_cr);
@@ -1821,7 +1821,7 @@ fn part(shared: &Shared<'_>, chunk: Chunk) -> Part {
     let mut head = Vec::new();
     let mut state: Option<State> = None;
     // Validated once for the chunk; each line is then a slice of it.
-    let text = std::str::from_utf8(&chunk.buf).ok();
+    let text = simdutf8::basic::from_utf8(&chunk.buf).ok();
     for (i, (start, end)) in chunk_lines(&chunk.buf).enumerate() {
         let bytes = chunk.buf.get(start..end).unwrap_or_default();
         let (line, bad) = match text.and_then(|t| t.get(start..end)) {
