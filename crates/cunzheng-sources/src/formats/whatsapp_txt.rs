@@ -1549,27 +1549,21 @@ fn survey(input: &Input, split: &Split) -> Result<Survey, SourceError> {
         return Ok(s);
     }
     let mut result = Ok(());
-    chunks::in_order(
-        f,
-        bom,
-        split,
-        |c| Survey::chunk(&c),
-        |done| match done {
-            Done::Chunk(part) => {
-                s.merge(part);
-                true
-            }
-            Done::Rest { base, line } => {
-                result = open_at(input, base)
-                    .and_then(|f| s.read(&mut Lines::at(f, enc, base, line), input));
-                false
-            }
-            Done::Error(e) => {
-                result = Err(SourceError::io(&input.path, e));
-                false
-            }
-        },
-    );
+    chunks::in_order(f, bom, split, Survey::chunk, |done| match done {
+        Done::Chunk((part, _)) => {
+            s.merge(part);
+            true
+        }
+        Done::Rest { base, line } => {
+            result = open_at(input, base)
+                .and_then(|f| s.read(&mut Lines::at(f, enc, base, line), input));
+            false
+        }
+        Done::Error(e) => {
+            result = Err(SourceError::io(&input.path, e));
+            false
+        }
+    });
     result.map(|()| s)
 }
 
@@ -1798,7 +1792,6 @@ enum Out {
 
 /// What the second pass made of one chunk.
 struct Part {
-    chunk: Chunk,
     /// The lines before the chunk's first header, (start, end) in its buffer: continuations
     /// of the message that the chunk before left pending.
     head: Vec<(usize, usize)>,
@@ -1810,7 +1803,7 @@ struct Part {
 }
 
 /// The second pass over one chunk, as far as it can go without the chunks before it.
-fn part(shared: &Shared<'_>, chunk: Chunk) -> Part {
+fn part(shared: &Shared<'_>, chunk: &Chunk) -> Part {
     let mut records = Records(Vec::new());
     let mut part = shared.part.as_ref().map(|p| p.another());
     let sink: &mut dyn Sink = match &mut part {
@@ -1849,7 +1842,6 @@ fn part(shared: &Shared<'_>, chunk: Chunk) -> Part {
     }
     let counts = em.counts;
     Part {
-        chunk,
         head,
         out: match part {
             Some(p) => Out::Part(p),
@@ -2117,9 +2109,8 @@ impl Emitter<'_> {
     }
 
     /// Takes in a chunk's part of the second pass (the chunk right after the lines so far).
-    fn absorb(&mut self, st: &mut State, p: Part) {
+    fn absorb(&mut self, st: &mut State, p: Part, chunk: &Chunk) {
         let Part {
-            chunk,
             head,
             out,
             tail,
@@ -2444,8 +2435,8 @@ fn parse_split(
             split,
             |c| part(&shared, c),
             |done| match done {
-                Done::Chunk(p) => {
-                    em.absorb(&mut st, p);
+                Done::Chunk((p, chunk)) => {
+                    em.absorb(&mut st, p, chunk);
                     true
                 }
                 Done::Rest { base, line } => {
