@@ -147,6 +147,8 @@ enum Command {
         cmd: Option<crate::keys::KeyCommand>,
     },
     /// Parse one chat export or database and print its messages (JSON lines with --json).
+    /// Large WhatsApp exports are parsed on every core (CUNZHENG_THREADS=N sets how many
+    /// threads; the output is the same).
     Parse {
         /// The file.
         file: PathBuf,
