@@ -96,7 +96,8 @@ bytes=$(stat -c %s "$chat")
 echo "input: $chat, $n messages, $bytes bytes; $(nproc) cores"
 echo "versions: $("$bin" --version 2>/dev/null || echo cunzheng), whatstk $("$venv/bin/python" -c 'import whatstk; print(whatstk.__version__)'), whatsapp-chat-parser $(node -p "require('$node_dir/node_modules/whatsapp-chat-parser/package.json').version"), node $(node --version), $("$venv/bin/python" --version)"
 
-run_cz() { "$bin" parse --format whatsapp-txt --json "$chat" > /dev/null; }
+# Timed runs drop stderr (the same zone warning each time; the warm-up run shows it).
+run_cz() { "$bin" parse --format whatsapp-txt --json "$chat" > /dev/null 2>&1; }
 run_node() { node --max-old-space-size=8192 "$node_dir/parse.js" "$chat"; }
 run_whatstk() { "$venv/bin/python" "$dir/run_whatstk.py" "$chat"; }
 
