@@ -945,11 +945,22 @@ fn parse(
     input.item_sha256 = {
         // Provenance names the item by SHA-256 alone: no need to pay for SM3 here.
         use sha2::Digest;
+        use std::io::Read;
         let mut f =
             std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
         let mut sha = sha2::Sha256::new();
-        std::io::copy(&mut f, &mut sha)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        // Reads of 1 MiB: `io::copy`'s 8 KiB reads cost ~20 ms of system calls per 100 MB.
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => sha.update(buf.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot read {}", file.display()));
+                }
+            }
+        }
         hex::encode(sha.finalize())
     };
     let source = match format {
