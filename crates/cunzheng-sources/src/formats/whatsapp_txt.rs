@@ -7,6 +7,13 @@
 //! be emitted before its messages. The second emits. Lines are found with a word-at-a-time
 //! search and headers are parsed by hand, byte by byte: no regex, and no allocation for a line
 //! that is not a message.
+//!
+//! A large UTF-8 file goes through both passes in chunks of whole lines on every core
+//! ([`super::common_chunks`]): each chunk's survey is merged into the one before (a group's
+//! first and last dates carry the time order across the cut), and each chunk's second pass
+//! leaves the lines before its first header, and the message its last header starts, to the
+//! chunks around it. The output is the same as from one pass over the whole file (the tests
+//! parse every fixture both ways).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
