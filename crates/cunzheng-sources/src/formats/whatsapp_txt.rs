@@ -2291,22 +2291,22 @@ fn utc_text(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    let mut out = *b"0000-00-00T00:00:00Z";
-    // Two digits of `v` at `at`: the separators are already in place.
-    let mut two = |at: usize, v: i64| {
+    let mut out = String::with_capacity(20);
+    let two = |out: &mut String, v: i64, then: char| {
         let v = v.rem_euclid(100) as u8;
-        if let Some(d) = out.get_mut(at..at + 2) {
-            d.copy_from_slice(&[b'0' + v / 10, b'0' + v % 10]);
-        }
+        out.push(char::from(b'0' + v / 10));
+        out.push(char::from(b'0' + v % 10));
+        out.push(then);
     };
-    two(0, y / 100);
-    two(2, y);
-    two(5, m);
-    two(8, d);
-    two(11, rem / 3600);
-    two(14, rem / 60 % 60);
-    two(17, rem % 60);
-    String::from_utf8_lossy(&out).into_owned()
+    two(&mut out, y / 100, '\0');
+    out.pop();
+    two(&mut out, y, '-');
+    two(&mut out, m, '-');
+    two(&mut out, d, 'T');
+    two(&mut out, rem / 3600, ':');
+    two(&mut out, rem / 60 % 60, ':');
+    two(&mut out, rem % 60, 'Z');
+    out
 }
 
 /// `L123`: a message id from its line number.
