@@ -9,7 +9,9 @@
 # installed into a venv there and whatsapp-chat-parser into a temp folder. Each tool runs once
 # to warm the page cache (and to check the message count), then REPEAT times (default 3;
 # whatstk WHATSTK_REPEAT times, default 1, as one run takes about a minute); the median is
-# reported. Targets: cunzheng >= 20x whatstk and >= 3x whatsapp-chat-parser.
+# reported. Targets: cunzheng >= 20x whatstk and >= 3x whatsapp-chat-parser. cunzheng parses a
+# large file in chunks on every core (the peers use one): its CPU time and its wall time on
+# one thread (CUNZHENG_THREADS=1) are printed too. Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -94,7 +96,8 @@ bytes=$(stat -c %s "$chat")
 echo "input: $chat, $n messages, $bytes bytes; $(nproc) cores"
 echo "versions: $("$bin" --version 2>/dev/null || echo cunzheng), whatstk $("$venv/bin/python" -c 'import whatstk; print(whatstk.__version__)'), whatsapp-chat-parser $(node -p "require('$node_dir/node_modules/whatsapp-chat-parser/package.json').version"), node $(node --version), $("$venv/bin/python" --version)"
 
-run_cz() { "$bin" parse --format whatsapp-txt --json "$chat" > /dev/null; }
+# Timed runs drop stderr (the same zone warning each time; the warm-up run shows it).
+run_cz() { "$bin" parse --format whatsapp-txt --json "$chat" > /dev/null 2>&1; }
 run_node() { node --max-old-space-size=8192 "$node_dir/parse.js" "$chat"; }
 run_whatstk() { "$venv/bin/python" "$dir/run_whatstk.py" "$chat"; }
 
@@ -118,8 +121,13 @@ t_cz=$(time_it run_cz "$repeat")
 t_node=$(time_it run_node "$repeat")
 t_whatstk=$(time_it run_whatstk "$repeat_slow")
 rate() { echo "scale=0; $n / $1" | bc; }
+# cunzheng parses in chunks on every core (CUNZHENG_THREADS=1: one thread); its CPU time, for
+# comparison with the single-threaded peers.
+cpu_cz=$( { TIMEFORMAT='%U %S'; time run_cz; } 2>&1 | awk '{print $1 + $2}')
+cpu_cz1=$( { TIMEFORMAT='%R'; time CUNZHENG_THREADS=1 run_cz; } 2>&1)
 printf '%-48s %8.2f s  %9s messages/s\n' "cunzheng parse --format whatsapp-txt --json" "$t_cz" "$(rate "$t_cz")"
 printf '%-48s %8.2f s  %9s messages/s\n' "whatsapp-chat-parser parseString (node)" "$t_node" "$(rate "$t_node")"
 printf '%-48s %8.2f s  %9s messages/s\n' "whatstk df_from_whatsapp (python)" "$t_whatstk" "$(rate "$t_whatstk")"
+printf 'cunzheng CPU time (user+sys) %.2f s on %s cores; on one thread: %.2f s wall\n' "$cpu_cz" "$(nproc)" "$cpu_cz1"
 printf 'ratio whatstk / cunzheng              = %6.1fx (target >= 20x)\n' "$(echo "$t_whatstk / $t_cz" | bc -l)"
 printf 'ratio whatsapp-chat-parser / cunzheng = %6.1fx (target >= 3x)\n' "$(echo "$t_node / $t_cz" | bc -l)"

@@ -22,7 +22,7 @@ pub mod source;
 pub mod text;
 pub mod time;
 
-pub use source::{Collect, Input, Options, Sink, Source, SourceError, Tier};
+pub use source::{Collect, Input, Options, Sink, SinkPart, Source, SourceError, Tier};
 
 use cunzheng_model::{Conversation, Message, ParseReport, Unparsed};
 
@@ -66,6 +66,61 @@ impl Sink for Counting<'_> {
     fn warning(&mut self, w: String) {
         self.report.warnings.push(w.clone());
         self.inner.warning(w);
+    }
+    fn fork(&self) -> Option<Box<dyn SinkPart>> {
+        Some(Box::new(CountingPart {
+            inner: self.inner.fork()?,
+            report: ParseReport::default(),
+        }))
+    }
+    fn join(&mut self, part: Box<dyn SinkPart>) {
+        let part = part.into_any().downcast::<CountingPart>();
+        debug_assert!(part.is_ok(), "a part of another sink");
+        if let Ok(part) = part {
+            let CountingPart { inner, report } = *part;
+            self.report.conversations += report.conversations;
+            self.report.messages += report.messages;
+            self.report.unparsed += report.unparsed;
+            self.report.warnings.extend(report.warnings);
+            self.inner.join(inner);
+        }
+    }
+}
+
+/// A part of [`Counting`] for another thread: counts what passes to a part of the inner sink.
+struct CountingPart {
+    inner: Box<dyn SinkPart>,
+    report: ParseReport,
+}
+
+impl Sink for CountingPart {
+    fn conversation(&mut self, c: Conversation) {
+        self.report.conversations += 1;
+        self.inner.conversation(c);
+    }
+    fn message(&mut self, m: Message) {
+        self.report.messages += 1;
+        self.inner.message(m);
+    }
+    fn unparsed(&mut self, u: Unparsed) {
+        self.report.unparsed += 1;
+        self.inner.unparsed(u);
+    }
+    fn warning(&mut self, w: String) {
+        self.report.warnings.push(w.clone());
+        self.inner.warning(w);
+    }
+}
+
+impl SinkPart for CountingPart {
+    fn another(&self) -> Box<dyn SinkPart> {
+        Box::new(CountingPart {
+            inner: self.inner.another(),
+            report: ParseReport::default(),
+        })
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
     }
 }
 

@@ -81,6 +81,28 @@ pub trait Sink {
     fn unparsed(&mut self, u: Unparsed);
     /// Something a reader should know.
     fn warning(&mut self, w: String);
+
+    /// For a parser that works on several threads: an empty part of this sink that takes
+    /// records on another thread (more parts come from [`SinkPart::another`]), to be handed
+    /// back in file order with [`Sink::join`]. `None` (the default): the parser hands every
+    /// record to this sink itself.
+    fn fork(&self) -> Option<Box<dyn SinkPart>> {
+        None
+    }
+
+    /// Takes back a part from [`Sink::fork`], as if its records came to this sink now.
+    fn join(&mut self, part: Box<dyn SinkPart>) {
+        let _ = part;
+    }
+}
+
+/// A part of a [`Sink`] that takes records on another thread (see [`Sink::fork`]).
+pub trait SinkPart: Sink + Send + Sync {
+    /// Another empty part of the same sink.
+    fn another(&self) -> Box<dyn SinkPart>;
+
+    /// Itself, for the sink that made it to take back in [`Sink::join`] by downcasting.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
 }
 
 /// A [`Sink`] that keeps everything (tests, small inputs).

@@ -126,4 +126,19 @@ impl cunzheng_sources::Sink for JsonLines<'_> {
         self.record("unparsed", &u);
     }
     fn warning(&mut self, _: String) {}
+    fn fork(&self) -> Option<Box<dyn cunzheng_sources::SinkPart>> {
+        Some(Box::new(crate::jsonl::Part::default()))
+    }
+    fn join(&mut self, part: Box<dyn cunzheng_sources::SinkPart>) {
+        let part = crate::jsonl::Part::taken_back(part);
+        debug_assert!(part.is_some(), "a part of another sink");
+        let Some(mut part) = part else { return };
+        self.flush();
+        let r = match part.error.take() {
+            Some(e) => Err(e),
+            None => self.out.write_all(&part.buf),
+        };
+        self.done(r);
+        part.recycle();
+    }
 }

@@ -30,6 +30,79 @@ pub fn record<T: serde::Serialize>(
     Ok(())
 }
 
+/// Records written on another thread, for a sink that writes JSON lines to take back in
+/// order (see [`cunzheng_sources::Sink::fork`]): the lines, the first error, the warnings.
+#[derive(Default)]
+pub struct Part {
+    pub buf: Vec<u8>,
+    pub error: Option<std::io::Error>,
+    pub warnings: Vec<String>,
+    /// Buffers of parts already written, for the next parts: a fresh buffer of megabytes
+    /// costs a page fault every 4 KiB.
+    pool: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Part {
+    fn done(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    /// A part given back to the sink that forked it; `None` if it is another sink's.
+    pub fn taken_back(part: Box<dyn cunzheng_sources::SinkPart>) -> Option<Part> {
+        part.into_any().downcast::<Part>().ok().map(|p| *p)
+    }
+
+    /// Keeps the buffer (once written) for another part.
+    pub fn recycle(mut self) {
+        self.buf.clear();
+        if let Ok(mut pool) = self.pool.lock()
+            && pool.len() < 16
+        {
+            pool.push(self.buf);
+        }
+    }
+}
+
+impl cunzheng_sources::Sink for Part {
+    fn conversation(&mut self, c: cunzheng_model::Conversation) {
+        let r = record(&mut self.buf, "conversation", &c);
+        self.done(r);
+    }
+    fn message(&mut self, m: Message) {
+        let r = message(&mut self.buf, &m);
+        self.done(r);
+    }
+    fn unparsed(&mut self, u: cunzheng_model::Unparsed) {
+        let r = record(&mut self.buf, "unparsed", &u);
+        self.done(r);
+    }
+    fn warning(&mut self, w: String) {
+        self.warnings.push(w);
+    }
+}
+
+impl cunzheng_sources::SinkPart for Part {
+    fn another(&self) -> Box<dyn cunzheng_sources::SinkPart> {
+        let buf = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default();
+        Box::new(Part {
+            buf,
+            error: None,
+            warnings: Vec::new(),
+            pool: self.pool.clone(),
+        })
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
 /// Appends a message as `{"record":"message",...}` and a newline.
 pub fn message(out: &mut Vec<u8>, m: &Message) -> std::io::Result<()> {
     let Message {
@@ -284,29 +357,68 @@ fn kind_name(k: MessageKind) -> &'static str {
 }
 
 /// A JSON string as `serde_json` writes it: `"` and `\` escaped, control characters as
-/// `\b \t \n \f \r` or `\u00XX`, everything else as is. Runs without such bytes are found
-/// eight bytes at a time and copied whole.
+/// `\b \t \n \f \r` or `\u00XX`, everything else as is. Most strings have nothing to
+/// escape: that is checked first, eight bytes at a time, and such a string is copied whole.
 fn string(out: &mut Vec<u8>, s: &str) {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let b = s.as_bytes();
     out.reserve(b.len() + 2);
     out.push(b'"');
+    if plain(b) {
+        out.extend_from_slice(b);
+    } else {
+        escaped(out, b);
+    }
+    out.push(b'"');
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero when one of the eight bytes of `w` is `"`, `\` or below 0x20.
+#[inline]
+fn special(w: u64) -> u64 {
+    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    // Bytes below 0x20: `w - 0x20` borrows into the top bit where `w` had none.
+    let control = w.wrapping_sub(LO * 0x20) & !w & HI;
+    has_zero(w ^ (LO * u64::from(b'"'))) | has_zero(w ^ (LO * u64::from(b'\\'))) | control
+}
+
+/// Eight bytes as a word; `None` if `b` is not eight bytes long.
+#[inline]
+fn word(b: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(b).ok().map(u64::from_le_bytes)
+}
+
+/// Whether `b` has nothing to escape. The last partial word is read as the last eight bytes,
+/// overlapping the word before.
+#[inline]
+fn plain(b: &[u8]) -> bool {
+    if b.len() < 8 {
+        return b.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\');
+    }
+    let mut found = 0;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        found |= word(w).map_or(HI, special);
+    }
+    if !words.remainder().is_empty() {
+        found |= b.get(b.len() - 8..).and_then(word).map_or(HI, special);
+    }
+    found == 0
+}
+
+/// Appends `b` escaped: runs without special bytes are found eight bytes at a time and
+/// copied whole.
+fn escaped(out: &mut Vec<u8>, b: &[u8]) {
     let mut start = 0;
     let mut i = 0;
     while i < b.len() {
         // Skip whole words without a quote, a backslash or a control byte.
-        if let Some(word) = b.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            let w = u64::from_le_bytes(word);
-            let quote = w ^ (LO * u64::from(b'"'));
-            let slash = w ^ (LO * u64::from(b'\\'));
-            let has = |x: u64| x.wrapping_sub(LO) & !x & HI;
-            // Bytes below 0x20: `w - 0x20` borrows into the top bit where `w` had none.
-            let control = w.wrapping_sub(LO * 0x20) & !w & HI;
-            if has(quote) | has(slash) | control == 0 {
-                i += 8;
-                continue;
-            }
+        if let Some(w) = b.get(i..i + 8).and_then(word)
+            && special(w) == 0
+        {
+            i += 8;
+            continue;
         }
         let c = b[i];
         let escape: &[u8] = match c {
@@ -336,7 +448,6 @@ fn string(out: &mut Vec<u8>, s: &str) {
         start = i;
     }
     out.extend_from_slice(&b[start..]);
-    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -479,6 +590,18 @@ mod tests {
                 m.kind = kind;
                 m.direction = direction;
                 cases.push(m);
+            }
+        }
+        // One byte to escape at every place in strings of 0 to 20 bytes.
+        for len in 0..=20 {
+            for at in 0..len {
+                for c in [b'"', b'\\', b'\n', 0x01, 0x1f] {
+                    let mut body = vec![b'a'; len];
+                    body[at] = c;
+                    let mut m = minimal();
+                    m.body = String::from_utf8(body).expect("ascii");
+                    cases.push(m);
+                }
             }
         }
         // Every byte value that can start or sit in a string, at every word alignment.

@@ -20,6 +20,12 @@ use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 
+// A parse makes a dozen small strings per message and frees them right after writing it:
+// mimalloc serves that at a fraction of glibc malloc's cost (`parse --json`: see
+// bench/whatsapp.sh).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Args::parse();
     match cli::run(args) {

@@ -5,6 +5,7 @@ use crate::source::Source;
 mod android_mmssms_db;
 #[cfg(test)]
 mod cn_checks;
+mod common_chunks;
 mod common_cn_lines;
 mod common_json;
 mod common_mail;

@@ -7,6 +7,13 @@
 //! be emitted before its messages. The second emits. Lines are found with a word-at-a-time
 //! search and headers are parsed by hand, byte by byte: no regex, and no allocation for a line
 //! that is not a message.
+//!
+//! A large UTF-8 file goes through both passes in chunks of whole lines on every core
+//! ([`super::common_chunks`]): each chunk's survey is merged into the one before (a group's
+//! first and last dates carry the time order across the cut), and each chunk's second pass
+//! leaves the lines before its first header, and the message its last header starts, to the
+//! chunks around it. The output is the same as from one pass over the whole file (the tests
+//! parse every fixture both ways).
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -17,7 +24,8 @@ use cunzheng_model::{
     Unparsed,
 };
 
-use crate::source::{Input, MAX_RECORD, Options, Sink, Source, SourceError, Tier};
+use super::common_chunks::{self as chunks, Chunk, Done, Split, lines as chunk_lines};
+use crate::source::{Input, MAX_RECORD, Options, Sink, SinkPart, Source, SourceError, Tier};
 use crate::time::{self, Zone};
 
 /// WhatsApp chat export (`WhatsApp Chat with X.txt`, `_chat.txt`).
@@ -228,6 +236,14 @@ impl<R: Read> Lines<R> {
             base,
             eof: false,
             line: 0,
+        }
+    }
+
+    /// Lines from file offset `base`, which is the start of line `line + 1`.
+    fn at(r: R, enc: Enc, base: u64, line: u64) -> Self {
+        Self {
+            line,
+            ..Self::new(r, enc, base)
         }
     }
 
@@ -1180,7 +1196,9 @@ struct Group {
     all: u8,
     /// Headers valid in each order (`ORDERS` index).
     valid: [u64; 3],
-    /// Last date seen valid in each order, as `y * 10000 + m * 100 + d`.
+    /// First and last date seen valid in each order, as `y * 10000 + m * 100 + d` (0: none;
+    /// the first lets the surveys of consecutive chunks be merged).
+    first: [u32; 3],
     last: [u32; 3],
     /// Times the date went backwards in each order.
     backwards: [u64; 3],
@@ -1208,6 +1226,7 @@ impl Group {
             key: h.key(),
             all: DMY | MDY | YMD,
             valid: [0; 3],
+            first: [0; 3],
             last: [0; 3],
             backwards: [0; 3],
             differ: 0,
@@ -1232,6 +1251,9 @@ impl Group {
                 if packed < self.last[k] {
                     self.backwards[k] += 1;
                 }
+                if self.first[k] == 0 {
+                    self.first[k] = packed;
+                }
                 self.last[k] = packed;
             }
         }
@@ -1241,6 +1263,28 @@ impl Group {
             }
         }
         self.all &= ok & h.width_orders();
+    }
+
+    /// Takes in the same group's headers that come right after this one's (the survey of the
+    /// next chunk): the result is what one survey over both would have found.
+    fn merge(&mut self, later: &Group) {
+        self.headers += later.headers;
+        self.en_meridiem |= later.en_meridiem;
+        self.all &= later.all;
+        self.differ |= later.differ;
+        for k in 0..ORDERS.len() {
+            self.valid[k] += later.valid[k];
+            self.backwards[k] += later.backwards[k];
+            if later.first[k] != 0 {
+                if later.first[k] < self.last[k] {
+                    self.backwards[k] += 1;
+                }
+                if self.first[k] == 0 {
+                    self.first[k] = later.first[k];
+                }
+                self.last[k] = later.last[k];
+            }
+        }
     }
 
     /// The order people in this layout's locales usually write.
@@ -1355,83 +1399,185 @@ struct Survey {
     group_name: Option<String>,
     headers: u64,
     first_text_line: Option<u64>,
+    /// Index in `groups` of the last header's group (most headers share it).
+    last_group: usize,
 }
 
 fn open(input: &Input) -> Result<(std::fs::File, Enc, u64), SourceError> {
     let (enc, bom) = detect_encoding(&input.head);
-    let mut f = std::fs::File::open(&input.path).map_err(|e| SourceError::io(&input.path, e))?;
-    f.seek(SeekFrom::Start(bom as u64))
-        .map_err(|e| SourceError::io(&input.path, e))?;
+    let f = open_at(input, bom as u64)?;
     Ok((f, enc, bom as u64))
 }
 
-fn survey(input: &Input) -> Result<Survey, SourceError> {
-    let (f, enc, bom) = open(input)?;
-    let mut lines = Lines::new(f, enc, bom);
-    let mut s = Survey {
-        groups: Vec::new(),
-        senders: Vec::new(),
-        known: HashSet::new(),
-        too_many_senders: false,
-        label: None,
-        group_name: None,
-        headers: 0,
-        first_text_line: None,
-    };
-    let mut last_group = usize::MAX;
-    loop {
-        let raw = lines.next().map_err(|e| SourceError::io(&input.path, e))?;
-        let Some(raw) = raw else { break };
-        let bytes = match &raw {
-            RawLine::Line { at, .. } => lines.bytes(*at),
-            RawLine::Long { excerpt, .. } => excerpt.as_slice(),
+/// The file, positioned at `offset`.
+fn open_at(input: &Input, offset: u64) -> Result<std::fs::File, SourceError> {
+    let mut f = std::fs::File::open(&input.path).map_err(|e| SourceError::io(&input.path, e))?;
+    f.seek(SeekFrom::Start(offset))
+        .map_err(|e| SourceError::io(&input.path, e))?;
+    Ok(f)
+}
+
+impl Survey {
+    fn new() -> Self {
+        Self {
+            groups: Vec::new(),
+            senders: Vec::new(),
+            known: HashSet::new(),
+            too_many_senders: false,
+            label: None,
+            group_name: None,
+            headers: 0,
+            first_text_line: None,
+            last_group: usize::MAX,
+        }
+    }
+
+    /// Takes in line `line_no`: its bytes and, when already decoded, its text.
+    fn line(&mut self, line_no: u64, bytes: &[u8], enc: Enc, text: Option<&str>) {
+        if self.first_text_line.is_none() && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            self.first_text_line = Some(line_no);
+        }
+        if !could_be_header(bytes, enc) {
+            return;
+        }
+        let text = match text {
+            Some(t) => Cow::Borrowed(t),
+            None => decode_line(bytes, enc).0,
         };
-        if s.first_text_line.is_none() && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-            s.first_text_line = Some(lines.line);
-        }
-        if matches!(raw, RawLine::Long { .. }) || !could_be_header(bytes, enc) {
-            continue;
-        }
-        let (text, _) = decode_line(bytes, enc);
         let Some(h) = parse_header(text.as_bytes()) else {
-            continue;
+            return;
         };
         let rest = text.get(h.rest..).unwrap_or_default();
         let Some((w, body)) = who(rest, h.layout) else {
-            continue;
+            return;
         };
-        s.headers += 1;
+        self.headers += 1;
         let key = h.key();
-        if s.groups.get(last_group).is_none_or(|g| g.key != key) {
-            last_group = group_index(&mut s.groups, &h, &text);
+        if self
+            .groups
+            .get(self.last_group)
+            .is_none_or(|g| g.key != key)
+        {
+            self.last_group = group_index(&mut self.groups, &h, &text);
         }
-        if let Some(g) = s.groups.get_mut(last_group) {
+        if let Some(g) = self.groups.get_mut(self.last_group) {
             g.add(&h);
         }
         match w {
             Who::Sender(name) => {
-                if !s.known.contains(name) {
-                    if s.known.len() < MAX_PARTICIPANTS {
-                        s.known.insert(name.to_owned());
-                        s.senders.push(name.to_owned());
+                if !self.known.contains(name) {
+                    if self.known.len() < MAX_PARTICIPANTS {
+                        self.known.insert(name.to_owned());
+                        self.senders.push(name.to_owned());
                     } else {
-                        s.too_many_senders = true;
+                        self.too_many_senders = true;
                     }
                 }
             }
             Who::Label(name) => {
-                if s.label.is_none() {
-                    s.label = Some(name.to_owned());
+                if self.label.is_none() {
+                    self.label = Some(name.to_owned());
                 }
             }
             Who::System => {
-                if s.group_name.is_none() {
-                    s.group_name = created_group(body).map(str::to_owned);
+                if self.group_name.is_none() {
+                    self.group_name = created_group(body).map(str::to_owned);
                 }
             }
         }
     }
-    Ok(s)
+
+    /// Reads every line `lines` has left.
+    fn read<R: Read>(&mut self, lines: &mut Lines<R>, input: &Input) -> Result<(), SourceError> {
+        let enc = lines.enc;
+        loop {
+            let raw = lines.next().map_err(|e| SourceError::io(&input.path, e))?;
+            match raw {
+                None => return Ok(()),
+                Some(RawLine::Line { at, .. }) => self.line(lines.line, lines.bytes(at), enc, None),
+                Some(RawLine::Long { excerpt, .. }) => {
+                    // Only to find the first line with text: a long line is no header.
+                    if self.first_text_line.is_none()
+                        && excerpt.iter().any(|b| !b.is_ascii_whitespace())
+                    {
+                        self.first_text_line = Some(lines.line);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Surveys one chunk of whole UTF-8 lines.
+    fn chunk(chunk: &Chunk) -> Self {
+        let mut s = Self::new();
+        let text = simdutf8::basic::from_utf8(&chunk.buf).ok();
+        for (i, (start, end)) in chunk_lines(&chunk.buf).enumerate() {
+            let bytes = chunk.buf.get(start..end).unwrap_or_default();
+            let line = text.and_then(|t| t.get(start..end)).map(strip_cr);
+            s.line(chunk.line + 1 + i as u64, bytes, Enc::Utf8, line);
+        }
+        s
+    }
+
+    /// Takes in the survey of the lines that come right after this one's: the result is what
+    /// one survey over both would have found.
+    fn merge(&mut self, later: Survey) {
+        for g in &later.groups {
+            match self.groups.iter_mut().find(|m| m.key == g.key) {
+                Some(mine) => mine.merge(g),
+                None => self.groups.push(g.clone()),
+            }
+        }
+        // A chunk lists its first distinct senders; the first of the file are among them.
+        for name in later.senders {
+            if !self.known.contains(&name) {
+                if self.known.len() < MAX_PARTICIPANTS {
+                    self.known.insert(name.clone());
+                    self.senders.push(name);
+                } else {
+                    self.too_many_senders = true;
+                }
+            }
+        }
+        self.too_many_senders |= later.too_many_senders;
+        self.label = self.label.take().or(later.label);
+        self.group_name = self.group_name.take().or(later.group_name);
+        self.headers += later.headers;
+        self.first_text_line = self.first_text_line.or(later.first_text_line);
+    }
+}
+
+/// The first pass: on all cores when `split` allows it for this file.
+fn survey(input: &Input, split: &Split) -> Result<Survey, SourceError> {
+    let (f, enc, bom) = open(input)?;
+    let mut s = Survey::new();
+    if !split.worth_it(&f, enc == Enc::Utf8) {
+        s.read(&mut Lines::new(f, enc, bom), input)?;
+        return Ok(s);
+    }
+    let mut result = Ok(());
+    chunks::in_order(f, bom, split, Survey::chunk, |done| match done {
+        Done::Chunk((part, _)) => {
+            s.merge(part);
+            true
+        }
+        Done::Rest { base, line } => {
+            result = open_at(input, base)
+                .and_then(|f| s.read(&mut Lines::at(f, enc, base, line), input));
+            false
+        }
+        Done::Error(e) => {
+            result = Err(SourceError::io(&input.path, e));
+            false
+        }
+    });
+    result.map(|()| s)
+}
+
+/// A line's text less one trailing CR (the line splitter removed the one before `\n`; a
+/// second one is dropped from the text as [`decode_line`] does).
+fn strip_cr(s: &str) -> &str {
+    s.strip_suffix('\r').unwrap_or(s)
 }
 
 /// A cheap test before decoding and parsing: a header starts with a digit or `[` (after
@@ -1515,6 +1661,97 @@ struct Pending {
     truncated: bool,
 }
 
+/// What the second pass counts, for the warnings at the end.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    bad_times: u64,
+    odd_years: u64,
+    invalid_utf8: u64,
+    first_invalid: u64,
+}
+
+impl Counts {
+    fn invalid(&mut self, line: u64) {
+        self.invalid_utf8 += 1;
+        if self.first_invalid == 0 {
+            self.first_invalid = line;
+        }
+    }
+
+    /// Adds the counts of the lines that come after these.
+    fn add(&mut self, later: Counts) {
+        self.bad_times += later.bad_times;
+        self.odd_years += later.odd_years;
+        self.invalid_utf8 += later.invalid_utf8;
+        if self.first_invalid == 0 {
+            self.first_invalid = later.first_invalid;
+        }
+    }
+}
+
+/// Where the second pass is between two lines.
+struct State {
+    pending: Option<Pending>,
+    stray: Option<Stray>,
+    /// Index in the groups of the last header's group.
+    last_group: usize,
+}
+
+impl State {
+    fn new() -> Self {
+        Self {
+            pending: None,
+            stray: None,
+            last_group: usize::MAX,
+        }
+    }
+}
+
+/// A line's file offsets (start, end of content) and its 1-based number.
+type Span = (u64, u64, u64);
+
+/// A message header line: the header, who wrote it, and the body's first line.
+type Recognised<'t> = (Header, Who<'t>, &'t str);
+
+/// The header that starts line `text` (`bytes` as read), if it is a message header.
+fn recognise<'t>(bytes: &[u8], text: &'t str, enc: Enc) -> Option<Recognised<'t>> {
+    if !could_be_header(bytes, enc) {
+        return None;
+    }
+    let h = parse_header(text.as_bytes())?;
+    let rest = text.get(h.rest..).unwrap_or_default();
+    who(rest, h.layout).map(|(w, body)| (h, w, body))
+}
+
+/// What every thread of the second pass shares (all of it decided by the first pass).
+struct Shared<'a> {
+    input: &'a Input,
+    tag: String,
+    conv: String,
+    zone: Zone,
+    owners: Vec<&'a str>,
+    known: &'a HashSet<String>,
+    groups: &'a [Group],
+    /// A part of the sink, when it takes records on other threads.
+    part: Option<Box<dyn SinkPart>>,
+}
+
+impl Shared<'_> {
+    fn emitter<'s>(&'s self, sink: &'s mut dyn Sink) -> Emitter<'s> {
+        Emitter {
+            input: self.input,
+            tag: self.tag.clone(),
+            conv: self.conv.clone(),
+            clock: WallClock::new(self.zone.clone()),
+            owners: self.owners.clone(),
+            sink,
+            known: self.known,
+            groups: self.groups,
+            counts: Counts::default(),
+        }
+    }
+}
+
 struct Emitter<'a> {
     input: &'a Input,
     tag: String,
@@ -1522,11 +1759,104 @@ struct Emitter<'a> {
     clock: WallClock,
     owners: Vec<&'a str>,
     sink: &'a mut dyn Sink,
-    known: HashSet<String>,
-    bad_times: u64,
-    odd_years: u64,
-    invalid_utf8: u64,
-    first_invalid: u64,
+    known: &'a HashSet<String>,
+    groups: &'a [Group],
+    counts: Counts,
+}
+
+/// What a chunk's thread emitted, kept in order for the sink.
+// Nearly all records are messages: boxing them would add an allocation each, for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Record {
+    Message(Message),
+    Unparsed(Unparsed),
+    Warning(String),
+}
+
+/// A [`Sink`] that keeps the records of one chunk.
+struct Records(Vec<Record>);
+
+impl Sink for Records {
+    fn conversation(&mut self, _: Conversation) {}
+    fn message(&mut self, m: Message) {
+        self.0.push(Record::Message(m));
+    }
+    fn unparsed(&mut self, u: Unparsed) {
+        self.0.push(Record::Unparsed(u));
+    }
+    fn warning(&mut self, w: String) {
+        self.0.push(Record::Warning(w));
+    }
+}
+
+/// Where a chunk's thread put its records.
+enum Out {
+    /// Kept, for the sink to take one by one.
+    Records(Vec<Record>),
+    /// Given to a part of the sink, to be joined to it.
+    Part(Box<dyn SinkPart>),
+}
+
+/// What the second pass made of one chunk.
+struct Part {
+    /// The lines before the chunk's first header, (start, end) in its buffer: continuations
+    /// of the message that the chunk before left pending.
+    head: Vec<(usize, usize)>,
+    /// What the lines from the first header on emitted.
+    out: Out,
+    /// Where the pass was after the chunk's last line; `None` when it holds no header.
+    tail: Option<State>,
+    counts: Counts,
+}
+
+/// The second pass over one chunk, as far as it can go without the chunks before it.
+fn part(shared: &Shared<'_>, chunk: &Chunk) -> Part {
+    let mut records = Records(Vec::new());
+    let mut part = shared.part.as_ref().map(|p| p.another());
+    let sink: &mut dyn Sink = match &mut part {
+        Some(p) => p.as_mut(),
+        None => &mut records,
+    };
+    let mut em = shared.emitter(sink);
+    let mut head = Vec::new();
+    let mut state: Option<State> = None;
+    // Validated once for the chunk; each line is then a slice of it.
+    let text = simdutf8::basic::from_utf8(&chunk.buf).ok();
+    for (i, (start, end)) in chunk_lines(&chunk.buf).enumerate() {
+        let bytes = chunk.buf.get(start..end).unwrap_or_default();
+        let (line, bad) = match text.and_then(|t| t.get(start..end)) {
+            Some(t) => (Cow::Borrowed(strip_cr(t)), false),
+            None => decode_line(bytes, Enc::Utf8),
+        };
+        let span = (
+            chunk.base + start as u64,
+            chunk.base + end as u64,
+            chunk.line + 1 + i as u64,
+        );
+        let rec = recognise(bytes, &line, Enc::Utf8);
+        match (&mut state, rec) {
+            (None, None) => head.push((start, end)),
+            (None, Some(r)) => {
+                let mut first = State::new();
+                if bad {
+                    em.counts.invalid(span.2);
+                }
+                em.header(&mut first, span, &line, bad, r);
+                state = Some(first);
+            }
+            (Some(st), rec) => em.recognised(st, span, &line, bad, rec),
+        }
+    }
+    let counts = em.counts;
+    Part {
+        head,
+        out: match part {
+            Some(p) => Out::Part(p),
+            None => Out::Records(records.0),
+        },
+        tail: state,
+        counts,
+    }
 }
 
 impl Emitter<'_> {
@@ -1572,7 +1902,7 @@ impl Emitter<'_> {
             body.truncate(len);
         }
         let plain = body.strip_prefix(LRM).unwrap_or(&body);
-        let first = plain.split('\n').next().unwrap_or(plain);
+        let first = plain.split_once('\n').map_or(plain, |(f, _)| f);
         let (mut kind, attachment) = kind_of(first, plain);
         if label.is_some() || (sender.is_none() && kind == MessageKind::Text) {
             kind = MessageKind::System;
@@ -1618,6 +1948,210 @@ impl Emitter<'_> {
         });
     }
 
+    /// Emits the message or stray text being read (a header or the end follows).
+    fn flush(&mut self, st: &mut State) {
+        if let Some(p) = st.pending.take() {
+            self.message(p);
+        }
+        if let Some(s) = st.stray.take() {
+            self.stray(s);
+        }
+    }
+
+    /// Reads every line `lines` has left.
+    fn read<R: Read>(&mut self, st: &mut State, lines: &mut Lines<R>) -> Result<(), SourceError> {
+        let enc = lines.enc;
+        loop {
+            let raw = lines
+                .next()
+                .map_err(|e| SourceError::io(&self.input.path, e))?;
+            let Some(raw) = raw else { return Ok(()) };
+            let line_no = lines.line;
+            match raw {
+                RawLine::Long {
+                    start,
+                    end,
+                    excerpt,
+                } => self.long_line(st, (start, end, line_no), &excerpt, enc),
+                RawLine::Line { start, end, at } => {
+                    let bytes = lines.bytes(at);
+                    let (text, bad) = decode_line(bytes, enc);
+                    let rec = recognise(bytes, &text, enc);
+                    self.recognised(st, (start, end, line_no), &text, bad, rec);
+                }
+            }
+        }
+    }
+
+    /// A line longer than [`MAX_RECORD`]: it and the lines up to the next header are unparsed.
+    fn long_line(&mut self, st: &mut State, (start, end, line_no): Span, excerpt: &[u8], enc: Enc) {
+        self.flush(st);
+        let provenance = self.provenance(start, end, line_no);
+        self.sink.unparsed(Unparsed {
+            provenance,
+            reason: format!("line longer than {MAX_RECORD} bytes"),
+            excerpt: excerpt_of(&decode_line(excerpt, enc).0),
+        });
+        st.stray = Some(Stray {
+            start: end,
+            end,
+            line: line_no + 1,
+            excerpt: String::new(),
+            reason: "lines after an over-long line, before the next message header",
+            blank: true,
+        });
+    }
+
+    /// A line, its header if it has one (from [`recognise`]).
+    fn recognised(
+        &mut self,
+        st: &mut State,
+        span: Span,
+        text: &str,
+        bad: bool,
+        rec: Option<Recognised<'_>>,
+    ) {
+        if bad {
+            self.counts.invalid(span.2);
+        }
+        match rec {
+            None => self.continuation(st, span, text, bad),
+            Some(r) => {
+                self.flush(st);
+                self.header(st, span, text, bad, r);
+            }
+        }
+    }
+
+    /// A line that starts no message.
+    fn continuation(&mut self, st: &mut State, (start, end, line_no): Span, text: &str, bad: bool) {
+        match (&mut st.pending, &mut st.stray) {
+            (Some(p), None) if p.body.len() + text.len() < MAX_RECORD => {
+                p.body.push('\n');
+                p.body.push_str(text);
+                p.end = end;
+                p.invalid_utf8 |= bad;
+            }
+            (Some(_), None) => {
+                if let Some(mut p) = st.pending.take() {
+                    p.truncated = true;
+                    self.message(p);
+                }
+                st.stray = Some(Stray {
+                    start,
+                    end,
+                    line: line_no,
+                    excerpt: excerpt_of(text),
+                    reason: "continuation of a message longer than the record limit",
+                    blank: false,
+                });
+            }
+            (_, Some(s)) => {
+                s.end = end;
+                if s.blank && !text.trim().is_empty() {
+                    s.blank = false;
+                    s.start = start;
+                    s.line = line_no;
+                    s.excerpt = excerpt_of(text);
+                }
+            }
+            (None, None) => {
+                st.stray = Some(Stray {
+                    start,
+                    end,
+                    line: line_no,
+                    excerpt: excerpt_of(text),
+                    reason: "text before the first message header",
+                    blank: text.trim().is_empty(),
+                });
+            }
+        }
+    }
+
+    /// A header line (what was pending before it is flushed): its message becomes pending.
+    fn header(
+        &mut self,
+        st: &mut State,
+        (start, end, line_no): Span,
+        text: &str,
+        bad: bool,
+        (h, w, body): Recognised<'_>,
+    ) {
+        let key = h.key();
+        if self.groups.get(st.last_group).is_none_or(|g| g.key != key) {
+            st.last_group = self
+                .groups
+                .iter()
+                .position(|g| g.key == key)
+                .unwrap_or(usize::MAX);
+        }
+        let order = self.groups.get(st.last_group).map_or(DMY, |g| g.order);
+        let raw_time = text.get(h.raw.0..h.raw.1).unwrap_or_default();
+        let time = self.time(&h, raw_time, order);
+        let (sender, label, body) = match w {
+            Who::Sender(name) => (Some(name.to_owned()), None, body),
+            Who::Label(name) => (None, Some(name.to_owned()), body),
+            Who::System => {
+                // `John Doe:.`: a known sender's colon without the space.
+                let rest = text.get(h.rest..).unwrap_or_default();
+                match rest.split_once(':') {
+                    Some((name, b)) if self.known.contains(name) => {
+                        (Some(name.to_owned()), None, b)
+                    }
+                    _ => (None, None, body),
+                }
+            }
+        };
+        st.pending = Some(Pending {
+            start,
+            end,
+            line: line_no,
+            time,
+            sender,
+            label,
+            body: body.to_owned(),
+            invalid_utf8: bad,
+            truncated: false,
+        });
+    }
+
+    /// Takes in a chunk's part of the second pass (the chunk right after the lines so far).
+    fn absorb(&mut self, st: &mut State, p: Part, chunk: &Chunk) {
+        let Part {
+            head,
+            out,
+            tail,
+            counts,
+        } = p;
+        for (i, &(start, end)) in head.iter().enumerate() {
+            let bytes = chunk.buf.get(start..end).unwrap_or_default();
+            let (text, bad) = decode_line(bytes, Enc::Utf8);
+            let line_no = chunk.line + 1 + i as u64;
+            if bad {
+                self.counts.invalid(line_no);
+            }
+            let span = (chunk.base + start as u64, chunk.base + end as u64, line_no);
+            self.continuation(st, span, &text, bad);
+        }
+        if let Some(tail) = tail {
+            self.flush(st);
+            match out {
+                Out::Records(records) => {
+                    for r in records {
+                        match r {
+                            Record::Message(m) => self.sink.message(m),
+                            Record::Unparsed(u) => self.sink.unparsed(u),
+                            Record::Warning(w) => self.sink.warning(w),
+                        }
+                    }
+                }
+                Out::Part(p) => self.sink.join(p),
+            }
+            *st = tail;
+        }
+        self.counts.add(counts);
+    }
+
     /// The time of a header, in the order decided for its group.
     fn time(&mut self, h: &Header, raw: &str, order: u8) -> MsgTime {
         match (civil(order, h.f, h.w), hour24(h)) {
@@ -1625,17 +2159,17 @@ impl Emitter<'_> {
                 match self.clock.at(raw, (y, m, d), (hour, h.min, h.sec.min(59))) {
                     Some(t) => t,
                     None => {
-                        self.bad_times += 1;
+                        self.counts.bad_times += 1;
                         time::unresolved(raw, "wall")
                     }
                 }
             }
             (Some(_), Some(_)) => {
-                self.odd_years += 1;
+                self.counts.odd_years += 1;
                 time::unresolved(raw, "wall")
             }
             _ => {
-                self.bad_times += 1;
+                self.counts.bad_times += 1;
                 time::unresolved(raw, "wall")
             }
         }
@@ -1800,7 +2334,19 @@ fn parse_file(
     opts: &Options,
     sink: &mut dyn Sink,
 ) -> Result<(), SourceError> {
-    let mut survey = survey(input)?;
+    parse_split(source, input, opts, sink, &Split::auto())
+}
+
+/// [`parse_file`], both passes in chunks as `split` says when the file is large enough.
+/// The output is the same however the file is split (the tests check it).
+fn parse_split(
+    source: &WhatsappTxt,
+    input: &Input,
+    opts: &Options,
+    sink: &mut dyn Sink,
+    split: &Split,
+) -> Result<(), SourceError> {
+    let mut survey = survey(input, split)?;
     if survey.headers == 0
         && let Some(line) = survey.first_text_line
     {
@@ -1875,187 +2421,69 @@ fn parse_file(
         participants: survey.senders.iter().cloned().map(party).collect(),
     });
 
-    let (f, enc, bom) = open(input)?;
-    let mut lines = Lines::new(f, enc, bom);
-    let mut em = Emitter {
+    let shared = Shared {
         input,
         tag: source.parser_tag(),
         conv,
-        clock: WallClock::new(zone),
+        zone,
         owners: opts.owner.iter().map(|o| o.trim()).collect(),
-        sink,
-        known: std::mem::take(&mut survey.known),
-        bad_times: 0,
-        odd_years: 0,
-        invalid_utf8: 0,
-        first_invalid: 0,
+        known: &survey.known,
+        groups: &survey.groups,
+        part: sink.fork(),
     };
-    let mut pending: Option<Pending> = None;
-    let mut stray: Option<Stray> = None;
-    let mut last_group = usize::MAX;
-    loop {
-        let raw = lines.next().map_err(|e| SourceError::io(&input.path, e))?;
-        let Some(raw) = raw else { break };
-        let line_no = lines.line;
-        let (start, end, at) = match raw {
-            RawLine::Line { start, end, at } => (start, end, at),
-            RawLine::Long {
-                start,
-                end,
-                excerpt,
-            } => {
-                if let Some(p) = pending.take() {
-                    em.message(p);
+    let (f, enc, bom) = open(input)?;
+    let mut em = shared.emitter(sink);
+    let mut st = State::new();
+    if split.worth_it(&f, enc == Enc::Utf8) {
+        let mut result = Ok(());
+        chunks::in_order(
+            f,
+            bom,
+            split,
+            |c| part(&shared, c),
+            |done| match done {
+                Done::Chunk((p, chunk)) => {
+                    em.absorb(&mut st, p, chunk);
+                    true
                 }
-                if let Some(s) = stray.take() {
-                    em.stray(s);
+                Done::Rest { base, line } => {
+                    result = open_at(input, base)
+                        .and_then(|f| em.read(&mut st, &mut Lines::at(f, enc, base, line)));
+                    false
                 }
-                let provenance = em.provenance(start, end, line_no);
-                em.sink.unparsed(Unparsed {
-                    provenance,
-                    reason: format!("line longer than {MAX_RECORD} bytes"),
-                    excerpt: excerpt_of(&decode_line(&excerpt, enc).0),
-                });
-                stray = Some(Stray {
-                    start: end,
-                    end,
-                    line: line_no + 1,
-                    excerpt: String::new(),
-                    reason: "lines after an over-long line, before the next message header",
-                    blank: true,
-                });
-                continue;
-            }
-        };
-        let bytes = lines.bytes(at);
-        let (text, bad) = decode_line(bytes, enc);
-        if bad {
-            em.invalid_utf8 += 1;
-            if em.first_invalid == 0 {
-                em.first_invalid = line_no;
-            }
-        }
-        let header = if could_be_header(bytes, enc) {
-            parse_header(text.as_bytes()).and_then(|h| {
-                let rest = text.get(h.rest..).unwrap_or_default();
-                who(rest, h.layout).map(|(w, body)| (h, w, body))
-            })
-        } else {
-            None
-        };
-        let Some((h, w, body)) = header else {
-            // A continuation line.
-            match (&mut pending, &mut stray) {
-                (Some(p), None) if p.body.len() + text.len() < MAX_RECORD => {
-                    p.body.push('\n');
-                    p.body.push_str(&text);
-                    p.end = end;
-                    p.invalid_utf8 |= bad;
+                Done::Error(e) => {
+                    result = Err(SourceError::io(&input.path, e));
+                    false
                 }
-                (Some(_), None) => {
-                    if let Some(mut p) = pending.take() {
-                        p.truncated = true;
-                        em.message(p);
-                    }
-                    stray = Some(Stray {
-                        start,
-                        end,
-                        line: line_no,
-                        excerpt: excerpt_of(&text),
-                        reason: "continuation of a message longer than the record limit",
-                        blank: false,
-                    });
-                }
-                (_, Some(s)) => {
-                    s.end = end;
-                    if s.blank && !text.trim().is_empty() {
-                        s.blank = false;
-                        s.start = start;
-                        s.line = line_no;
-                        s.excerpt = excerpt_of(&text);
-                    }
-                }
-                (None, None) => {
-                    stray = Some(Stray {
-                        start,
-                        end,
-                        line: line_no,
-                        excerpt: excerpt_of(&text),
-                        reason: "text before the first message header",
-                        blank: text.trim().is_empty(),
-                    });
-                }
-            }
-            continue;
-        };
-        if let Some(p) = pending.take() {
-            em.message(p);
-        }
-        if let Some(s) = stray.take() {
-            em.stray(s);
-        }
-        let key = h.key();
-        if survey.groups.get(last_group).is_none_or(|g| g.key != key) {
-            last_group = survey
-                .groups
-                .iter()
-                .position(|g| g.key == key)
-                .unwrap_or(usize::MAX);
-        }
-        let order = survey.groups.get(last_group).map_or(DMY, |g| g.order);
-        let raw_time = text.get(h.raw.0..h.raw.1).unwrap_or_default();
-        let time = em.time(&h, raw_time, order);
-        let (sender, label, body) = match w {
-            Who::Sender(name) => (Some(name.to_owned()), None, body),
-            Who::Label(name) => (None, Some(name.to_owned()), body),
-            Who::System => {
-                // `John Doe:.`: a known sender's colon without the space.
-                let rest = text.get(h.rest..).unwrap_or_default();
-                match rest.split_once(':') {
-                    Some((name, b)) if em.known.contains(name) => (Some(name.to_owned()), None, b),
-                    _ => (None, None, body),
-                }
-            }
-        };
-        pending = Some(Pending {
-            start,
-            end,
-            line: line_no,
-            time,
-            sender,
-            label,
-            body: body.to_owned(),
-            invalid_utf8: bad,
-            truncated: false,
-        });
+            },
+        );
+        result?;
+    } else {
+        em.read(&mut st, &mut Lines::new(f, enc, bom))?;
     }
-    if let Some(p) = pending.take() {
-        em.message(p);
-    }
-    if let Some(s) = stray.take() {
-        em.stray(s);
-    }
-    if em.bad_times > 0 {
+    em.flush(&mut st);
+    let counts = em.counts;
+    if counts.bad_times > 0 {
         em.sink.warning(format!(
             "{} header(s) have a date or clock reading that does not exist; their times are \
              left unresolved (raw kept)",
-            em.bad_times
+            counts.bad_times
         ));
     }
-    if em.odd_years > 0 {
+    if counts.odd_years > 0 {
         em.sink.warning(format!(
             "{} header(s) have a year outside 1900-2200 (a Solar Hijri or Hijri date?); their \
              times are left unresolved (raw kept)",
-            em.odd_years
+            counts.odd_years
         ));
     }
-    if em.invalid_utf8 > 0 {
+    if counts.invalid_utf8 > 0 {
         em.sink.warning(format!(
             "{} line(s) are not valid {} (first: line {}); they were decoded with \
              replacement characters, the original bytes are at their provenance",
-            em.invalid_utf8,
+            counts.invalid_utf8,
             enc_name(enc),
-            em.first_invalid
+            counts.first_invalid
         ));
     }
     Ok(())
@@ -2139,8 +2567,8 @@ mod tests {
 
     fn run(path: &Path, opts: &Options) -> Collect {
         let input = Input::open(path).expect("open");
-        let mut c = Collect::default();
-        WhatsappTxt.parse(&input, opts, &mut c).expect("parse");
+        let (r, c) = parse_all_ways(&input, opts);
+        r.expect("parse");
         c
     }
 
@@ -2150,9 +2578,132 @@ mod tests {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write");
         let input = Input::open(&path).expect("open");
-        let mut c = Collect::default();
-        let r = WhatsappTxt.parse(&input, opts, &mut c);
-        (r, c)
+        parse_all_ways(&input, opts)
+    }
+
+    /// Splits that send every test file through the chunked passes: chunks of one line and
+    /// more, on two and three threads, and lines over 64 bytes leaving the rest of the file
+    /// to the line reader.
+    const SPLITS: [Split; 3] = [
+        Split {
+            threads: 2,
+            chunk: 1,
+            max_line: 1 << 20,
+        },
+        Split {
+            threads: 3,
+            chunk: 100,
+            max_line: 64,
+        },
+        Split {
+            threads: 2,
+            chunk: 4096,
+            max_line: 1 << 20,
+        },
+    ];
+
+    /// One thread: the line reader alone.
+    const WHOLE: Split = Split {
+        threads: 1,
+        chunk: 1 << 20,
+        max_line: 4 << 20,
+    };
+
+    /// Everything a parse yields, as text.
+    fn everything(r: &Result<(), SourceError>, c: &Collect) -> String {
+        format!(
+            "{r:?}\n{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "conversations": c.conversations,
+                "messages": c.messages,
+                "unparsed": c.unparsed,
+                "warnings": c.warnings,
+            }))
+            .expect("json")
+        )
+    }
+
+    /// A sink that takes records on other threads (as the CLI's JSON printer does), keeping
+    /// every record as a line of text.
+    #[derive(Default)]
+    struct Forking(Vec<String>);
+
+    impl Forking {
+        fn keep<T: serde::Serialize>(&mut self, kind: &str, v: &T) {
+            self.0.push(format!(
+                "{kind} {}",
+                serde_json::to_string(v).expect("json")
+            ));
+        }
+    }
+
+    impl Sink for Forking {
+        fn conversation(&mut self, c: Conversation) {
+            self.keep("conversation", &c);
+        }
+        fn message(&mut self, m: Message) {
+            self.keep("message", &m);
+        }
+        fn unparsed(&mut self, u: Unparsed) {
+            self.keep("unparsed", &u);
+        }
+        fn warning(&mut self, w: String) {
+            self.keep("warning", &w);
+        }
+        fn fork(&self) -> Option<Box<dyn SinkPart>> {
+            Some(Box::new(Forking::default()))
+        }
+        fn join(&mut self, part: Box<dyn SinkPart>) {
+            let part = part.into_any().downcast::<Forking>().expect("own part");
+            self.0.extend(part.0);
+        }
+    }
+
+    impl SinkPart for Forking {
+        fn another(&self) -> Box<dyn SinkPart> {
+            Box::new(Forking::default())
+        }
+        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+            self
+        }
+    }
+
+    /// Parses `input` with the line reader alone and in chunks with every split in
+    /// [`SPLITS`], into a [`Collect`] and into a [`Forking`] sink: all must yield the same.
+    fn parse_all_ways(input: &Input, opts: &Options) -> (Result<(), SourceError>, Collect) {
+        let mut whole = Collect::default();
+        let r = parse_split(&WhatsappTxt, input, opts, &mut whole, &WHOLE);
+        let want = everything(&r, &whole);
+        let mut forking = Forking::default();
+        let r2 = parse_split(&WhatsappTxt, input, opts, &mut forking, &WHOLE);
+        let want_lines = (format!("{r2:?}"), forking.0);
+        for split in &SPLITS {
+            let mut c = Collect::default();
+            let r = parse_split(&WhatsappTxt, input, opts, &mut c, split);
+            let got = everything(&r, &c);
+            if got != want {
+                let at = want
+                    .lines()
+                    .zip(got.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                panic!(
+                    "{}: in chunks ({split:?}) differs at line {}:\nwhole:  {}\nchunks: {}",
+                    input.name,
+                    at + 1,
+                    want.lines().nth(at).unwrap_or("<end>"),
+                    got.lines().nth(at).unwrap_or("<end>")
+                );
+            }
+            let mut forking = Forking::default();
+            let r = parse_split(&WhatsappTxt, input, opts, &mut forking, split);
+            assert!(
+                (format!("{r:?}"), forking.0) == want_lines,
+                "{}: in chunks into a forking sink ({split:?}) differs",
+                input.name
+            );
+        }
+        (r, whole)
     }
 
     fn parse_text(text: &str, opts: &Options) -> Collect {
@@ -2208,6 +2759,63 @@ mod tests {
                 got.lines().nth(at).unwrap_or("<end>")
             );
         }
+    }
+
+    /// A generated chat with what crosses chunk boundaries: text before the first header,
+    /// multi-line messages, CRLF line ends, bad UTF-8, lines longer than a chunk, a date
+    /// order that only the last dates settle, and more senders than are listed.
+    #[test]
+    fn chunked_passes_match_the_line_reader() {
+        let n = MAX_PARTICIPANTS + 300;
+        let mut text = b"some text before the first header\r\n\r\n".to_vec();
+        for i in 0..n {
+            // Valid UTF-8 text around the bad bytes (else the file reads as GB18030). Days 1-12
+            // (either order fits) until the last 100 lines, which say day first.
+            let day = if i + 100 < n {
+                1 + i * 12 / n
+            } else {
+                13 + i % 10
+            };
+            let eol: &[u8] = if i % 5 == 0 { b"\r\n" } else { b"\n" };
+            text.extend(
+                format!(
+                    "{day:02}/01/2023, {:02}:{:02} - Sender {i}: message {i} 你好",
+                    i / 60 % 24,
+                    i % 60
+                )
+                .as_bytes(),
+            );
+            if i % 97 == 0 {
+                text.extend(b" bad \xff byte");
+            }
+            if i % 50 == 0 {
+                text.extend(b" long".repeat(60));
+            }
+            text.extend(eol);
+            if i % 7 == 0 {
+                text.extend(b"a second line\n\nand a fourth");
+                text.extend(eol);
+            }
+        }
+        let (r, c) = run_bytes("chat.txt", &text, &zone("UTC"));
+        r.expect("parse");
+        assert_eq!(c.messages.len(), n);
+        assert_eq!(c.conversations[0].participants.len(), MAX_PARTICIPANTS);
+        assert_eq!(c.unparsed.len(), 1);
+        assert!(c.warnings.iter().any(|w| w.contains("distinct senders")));
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.contains("line(s) are not valid UTF-8"))
+        );
+        assert_eq!(
+            c.messages[0].time.utc.as_deref(),
+            Some("2023-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            c.messages[7].body,
+            "message 7 你好\na second line\n\nand a fourth"
+        );
     }
 
     #[test]
@@ -3257,7 +3865,7 @@ Look at this
         };
         let input = Input::open(Path::new(&path)).expect("open");
         let t = std::time::Instant::now();
-        let s = survey(&input).expect("survey");
+        let s = survey(&input, &Split::auto()).expect("survey");
         println!("survey: {} headers in {:?}", s.headers, t.elapsed());
         let t = std::time::Instant::now();
         let mut sink = Count(0);

@@ -74,3 +74,47 @@ fn parse_text_and_a_file_that_is_not_the_format() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
+
+/// Large files are parsed in chunks on several threads (the JSON written on them too): the
+/// output must be byte for byte what one thread writes.
+#[test]
+fn parse_json_is_the_same_on_one_thread_and_on_several() {
+    let env = Env::new();
+    // Over two chunks of 1 MiB, so that chunks are used.
+    let chat = std::fs::read(pustur()).expect("read");
+    let copies = (5 << 20) / chat.len() / 2 + 1;
+    let big = env.path("big.txt");
+    std::fs::write(&big, chat.repeat(copies)).expect("write");
+    let run = |threads: &str| {
+        let out = env
+            .cmd(&[
+                "parse",
+                "--format",
+                "whatsapp-txt",
+                "--json",
+                "--tz",
+                "Europe/Zurich",
+                big.to_str().expect("utf8"),
+            ])
+            .env("CUNZHENG_THREADS", threads)
+            .output()
+            .expect("run cunzheng");
+        assert_ok(&out);
+        out
+    };
+    let one = run("1");
+    let report = String::from_utf8_lossy(&one.stdout)
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .expect("a report");
+    assert_eq!(report["messages"], 52 * copies);
+    for threads in ["2", "3"] {
+        let many = run(threads);
+        assert!(
+            one.stdout == many.stdout,
+            "{threads} threads: stdout differs"
+        );
+        assert_eq!(stderr(&one), stderr(&many));
+    }
+}
