@@ -68,8 +68,9 @@ run_cp() {
 }
 run_preserve() {
     rm -rf "$dir/case"
-    # --no-parse: the target concerns hashing and copying; random test files hold no chats.
-    "$bin" --quiet preserve --no-parse "$input" --out "$dir/case" > /dev/null
+    # --no-parse, --no-report: the target concerns hashing and copying; random test files hold
+    # no chats, and the report (a PDF listing every exhibit) is measured by bench/report.sh.
+    "$bin" --quiet preserve --no-parse --no-report "$input" --out "$dir/case" > /dev/null
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -101,6 +102,6 @@ rm -rf "$dir/case"
 # opposed to waiting for the disk (preserve must write and sync a full copy).
 rm -rf "$dir/case"
 c_sm3=$(cpu sh -c "xargs -d '\\n' openssl dgst -sm3 < '$list'")
-c_cz=$(cpu "$bin" --quiet preserve --no-parse "$input" --out "$dir/case")
+c_cz=$(cpu "$bin" --quiet preserve --no-parse --no-report "$input" --out "$dir/case")
 printf 'CPU seconds: openssl dgst -sm3 %s, cunzheng preserve %s\n' "$c_sm3" "$c_cz"
 rm -rf "$dir/case"

@@ -136,10 +136,21 @@ pub fn acquire(
     progress.begin("preserving", total);
     let write_failed = AtomicBool::new(false);
     let counter = AtomicU64::new(0);
-    let copies: Vec<io::Result<Copied>> = found
-        .par_iter()
-        .map(|f| copy_file(layout, &f.path, known, &write_failed, &counter, progress))
+    // Largest first: SM3 cannot be split within a file, so a big file hashed last would
+    // leave the other cores idle while it finishes (longest-processing-time-first order).
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(found[i].size));
+    let mut copied: Vec<(usize, io::Result<Copied>)> = order
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|i| {
+            let f = &found[i];
+            let c = copy_file(layout, &f.path, known, &write_failed, &counter, progress);
+            (i, c)
+        })
         .collect();
+    copied.sort_by_key(|(i, _)| *i);
+    let copies: Vec<io::Result<Copied>> = copied.into_iter().map(|(_, c)| c).collect();
     progress.end();
     if write_failed.load(Ordering::SeqCst) {
         let err = copies
