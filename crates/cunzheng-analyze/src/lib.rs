@@ -32,13 +32,14 @@ pub mod timeline;
 
 pub use decimal::Decimal;
 
-/// Not part of the API: entry points for fuzzing (feature `fuzzing`).
-#[cfg(feature = "fuzzing")]
+/// Not part of the API: entry points for fuzzing (feature `fuzzing`; also built for tests,
+/// which replay `fuzz/regressions`).
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod internal {
     pub mod fuzzing {
         pub use crate::fuzzing::*;
     }
 }
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;

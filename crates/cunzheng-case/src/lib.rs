@@ -335,13 +335,14 @@ impl Case {
     }
 }
 
-/// Not part of the API: entry points for fuzzing (feature `fuzzing`).
-#[cfg(feature = "fuzzing")]
+/// Not part of the API: entry points for fuzzing (feature `fuzzing`; also built for tests,
+/// which replay `fuzz/regressions`).
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod internal {
     pub mod fuzzing {
         pub use crate::fuzzing::*;
     }
 }
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 mod fuzzing;

@@ -42,3 +42,40 @@ pub fn inclusion_proof(data: &[u8]) {
         let _ = p.check(Some(data));
     }
 }
+
+#[cfg(test)]
+mod regressions {
+    #![allow(clippy::unwrap_used)]
+
+    /// Feeds every file in `fuzz/regressions/<target>/` (inputs `cargo fuzz` once crashed on) to
+    /// the fuzz target's entry point `f`, so every `cargo test` replays them without cargo-fuzz.
+    fn replay(target: &str, f: fn(&[u8])) -> usize {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions")
+            .join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return 0;
+        };
+        let mut n = 0;
+        for e in entries {
+            let path = e.unwrap().path();
+            println!("replaying {}", path.display());
+            f(&std::fs::read(&path).unwrap());
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn fuzz_regressions_replay() {
+        let mut n = 0;
+        n += replay("bagit_manifest", super::bagit_manifest);
+        n += replay("bag_info", super::bag_info);
+        n += replay("custody_log", super::custody_log);
+        n += replay("seal_statement", super::seal_statement);
+        n += replay("inclusion_proof", super::inclusion_proof);
+        // At least the carriage-return statement found before this test existed.
+        assert!(n >= 1, "fuzz/regressions not found");
+        println!("replayed {n} inputs");
+    }
+}

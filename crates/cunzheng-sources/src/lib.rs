@@ -147,8 +147,9 @@ pub fn parse(
     Ok(counting.report)
 }
 
-/// Not part of the API: entry points for fuzzing (feature `fuzzing`).
-#[cfg(feature = "fuzzing")]
+/// Not part of the API: entry points for fuzzing (feature `fuzzing`; also built for tests,
+/// which replay `fuzz/regressions`).
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod internal {
     /// Fuzzing helpers.
@@ -171,5 +172,40 @@ pub mod internal {
             let mut sink = crate::Collect::default();
             let _ = source.parse(&input, &crate::Options::default(), &mut sink);
         }
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    #![allow(clippy::unwrap_used)]
+
+    /// Feeds every file in `fuzz/regressions/<target>/` (inputs `cargo fuzz` once crashed on) to
+    /// the fuzz target's entry point `f`, so every `cargo test` replays them without cargo-fuzz.
+    fn replay(target: &str, f: &dyn Fn(&[u8])) -> usize {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/regressions")
+            .join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return 0;
+        };
+        let mut n = 0;
+        for e in entries {
+            let path = e.unwrap().path();
+            println!("replaying {}", path.display());
+            f(&std::fs::read(&path).unwrap());
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn fuzz_regressions_replay() {
+        let mut n = 0;
+        for s in crate::formats::SOURCES {
+            n += replay(s.id(), &|data| {
+                crate::internal::fuzzing::parse_format(s.id(), data)
+            });
+        }
+        println!("replayed {n} inputs");
     }
 }
