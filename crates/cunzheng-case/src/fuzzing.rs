@@ -42,24 +42,7 @@ pub fn zip_ingest(data: &[u8]) {
 mod regressions {
     #![allow(clippy::unwrap_used)]
 
-    /// Feeds every file in `fuzz/regressions/<target>/` (inputs `cargo fuzz` once crashed on) to
-    /// the fuzz target's entry point `f`, so every `cargo test` replays them without cargo-fuzz.
-    fn replay(target: &str, f: fn(&[u8])) -> usize {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/regressions")
-            .join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return 0;
-        };
-        let mut n = 0;
-        for e in entries {
-            let path = e.unwrap().path();
-            println!("replaying {}", path.display());
-            f(&std::fs::read(&path).unwrap());
-            n += 1;
-        }
-        n
-    }
+    use cunzheng_testkit::replay_fuzz_regressions as replay;
 
     #[test]
     fn fuzz_regressions_replay() {
