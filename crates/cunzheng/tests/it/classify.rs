@@ -1,24 +1,9 @@
 //! `cunzheng classify`: JSON lines in, verdicts out; bad lines reported by number.
 
 use super::common::Env;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 fn classify(env: &Env, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    let mut c: Command = env.cmd(args);
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = env.run_with_stdin(args, stdin);
     (
         out.status.code(),
         String::from_utf8(out.stdout).expect("utf8"),

@@ -45,6 +45,26 @@ impl Env {
         self.cmd(args).output().expect("run cunzheng")
     }
 
+    /// Runs cunzheng with `stdin` written to its standard input.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cunzheng");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        child.wait_with_output().expect("wait for cunzheng")
+    }
+
     /// Preserves the bundled corpus (plus a zip of it) into `case` and returns its path.
     pub fn preserved_case(&self, name: &str) -> PathBuf {
         let zip = self.path("corpus.zip");

@@ -3,9 +3,7 @@
 
 use super::common::*;
 use cunzheng_scam::{Classifier, Input, Turn};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scam-chat")
@@ -43,20 +41,7 @@ fn bundled_example_is_an_investment_scam_through_classify() {
     let turns = parsed_turns(&env, &example().join("wechat-export.txt"));
     assert!(turns.len() >= 8, "{turns:?}");
     let line = serde_json::json!({"id": "example", "turns": turns}).to_string();
-    let mut child = env
-        .cmd(&["classify", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(line.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = env.run_with_stdin(&["classify", "--json"], &line);
     assert_ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(v["scam"].as_f64().expect("scam") >= 0.5, "{v:#}");
