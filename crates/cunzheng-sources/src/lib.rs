@@ -44,13 +44,18 @@ pub fn by_id(id: &str) -> Option<&'static dyn Source> {
     formats::SOURCES.iter().copied().find(|s| s.id() == id)
 }
 
-/// Counts what passes through to another sink.
-struct Counting<'a> {
-    inner: &'a mut dyn Sink,
+/// Counts what passes through to another sink: `&mut dyn Sink` for the parse as a whole,
+/// `Box<dyn SinkPart>` for a part filled on another thread (see [`Sink::fork`]).
+struct Counting<S> {
+    inner: S,
     report: ParseReport,
 }
 
-impl Sink for Counting<'_> {
+impl<S> Sink for Counting<S>
+where
+    S: std::ops::DerefMut,
+    S::Target: Sink,
+{
     fn conversation(&mut self, c: Conversation) {
         self.report.conversations += 1;
         self.inner.conversation(c);
@@ -68,16 +73,16 @@ impl Sink for Counting<'_> {
         self.inner.warning(w);
     }
     fn fork(&self) -> Option<Box<dyn SinkPart>> {
-        Some(Box::new(CountingPart {
+        Some(Box::new(Counting {
             inner: self.inner.fork()?,
             report: ParseReport::default(),
         }))
     }
     fn join(&mut self, part: Box<dyn SinkPart>) {
-        let part = part.into_any().downcast::<CountingPart>();
+        let part = part.into_any().downcast::<Counting<Box<dyn SinkPart>>>();
         debug_assert!(part.is_ok(), "a part of another sink");
         if let Ok(part) = part {
-            let CountingPart { inner, report } = *part;
+            let Counting { inner, report } = *part;
             self.report.conversations += report.conversations;
             self.report.messages += report.messages;
             self.report.unparsed += report.unparsed;
@@ -87,34 +92,9 @@ impl Sink for Counting<'_> {
     }
 }
 
-/// A part of [`Counting`] for another thread: counts what passes to a part of the inner sink.
-struct CountingPart {
-    inner: Box<dyn SinkPart>,
-    report: ParseReport,
-}
-
-impl Sink for CountingPart {
-    fn conversation(&mut self, c: Conversation) {
-        self.report.conversations += 1;
-        self.inner.conversation(c);
-    }
-    fn message(&mut self, m: Message) {
-        self.report.messages += 1;
-        self.inner.message(m);
-    }
-    fn unparsed(&mut self, u: Unparsed) {
-        self.report.unparsed += 1;
-        self.inner.unparsed(u);
-    }
-    fn warning(&mut self, w: String) {
-        self.report.warnings.push(w.clone());
-        self.inner.warning(w);
-    }
-}
-
-impl SinkPart for CountingPart {
+impl SinkPart for Counting<Box<dyn SinkPart>> {
     fn another(&self) -> Box<dyn SinkPart> {
-        Box::new(CountingPart {
+        Box::new(Counting {
             inner: self.inner.another(),
             report: ParseReport::default(),
         })
