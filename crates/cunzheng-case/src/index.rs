@@ -76,24 +76,24 @@ fn load_messages(
                         reason: e.to_string(),
                     })?;
                 let enum_text = |x: serde_json::Value| x.as_str().unwrap_or_default().to_owned();
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-                    params![
-                        item,
-                        m.conversation,
-                        m.id,
-                        m.time.utc,
-                        m.time.raw,
-                        m.time.zone_basis,
-                        m.sender.name,
-                        m.sender.account,
-                        enum_text(serde_json::to_value(m.direction).unwrap_or_default()),
-                        enum_text(serde_json::to_value(m.kind).unwrap_or_default()),
-                        m.body,
-                        m.recovered,
-                        line,
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    item,
+                    m.conversation,
+                    m.id,
+                    m.time.utc,
+                    m.time.raw,
+                    m.time.zone_basis,
+                    m.sender.name,
+                    m.sender.account,
+                    enum_text(serde_json::to_value(m.direction).unwrap_or_default()),
+                    enum_text(serde_json::to_value(m.kind).unwrap_or_default()),
+                    m.body,
+                    m.recovered,
+                    line,
+                ])?;
                 n += 1;
             }
             Some("conversation") => {
@@ -101,10 +101,10 @@ fn load_messages(
                     let platform = serde_json::to_value(&c.platform)
                         .unwrap_or_default()
                         .to_string();
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT OR REPLACE INTO conversations VALUES (?1,?2,?3,?4,?5)",
-                        params![item, c.id, platform, c.title, line],
-                    )?;
+                    )?
+                    .execute(params![item, c.id, platform, c.title, line])?;
                 }
             }
             Some("unparsed") => {
@@ -113,10 +113,8 @@ fn load_messages(
                     .and_then(|r| r.as_str())
                     .unwrap_or_default()
                     .to_owned();
-                tx.execute(
-                    "INSERT INTO unparsed VALUES (?1,?2,?3)",
-                    params![item, reason, line],
-                )?;
+                tx.prepare_cached("INSERT INTO unparsed VALUES (?1,?2,?3)")?
+                    .execute(params![item, reason, line])?;
             }
             _ => {}
         }
@@ -142,7 +140,8 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
             ("created_utc", meta.created_utc.as_str()),
             ("created_by", meta.created_by.as_str()),
         ] {
-            tx.execute("INSERT INTO meta VALUES (?1, ?2)", params![k, v])?;
+            tx.prepare_cached("INSERT INTO meta VALUES (?1, ?2)")?
+                .execute(params![k, v])?;
         }
         for (rel, lines) in bag::acquisitions(layout)? {
             for line in lines {
@@ -159,45 +158,48 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
                                 Some(name.clone()),
                             ),
                         };
-                        tx.execute(
+                        tx.prepare_cached(
                             "INSERT INTO items VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-                            params![
-                                it.number as i64,
-                                rel,
-                                it.digests.sha256,
-                                it.digests.sm3,
-                                it.size as i64,
-                                it.stored_as,
-                                kind,
-                                path,
-                                archive,
-                                name,
-                                it.observed.modified,
-                                it.first_seen_as.map(|n| n as i64),
-                                serde_json::to_string(&it).unwrap_or_default(),
-                            ],
-                        )?;
+                        )?
+                        .execute(params![
+                            it.number as i64,
+                            rel,
+                            it.digests.sha256,
+                            it.digests.sm3,
+                            it.size as i64,
+                            it.stored_as,
+                            kind,
+                            path,
+                            archive,
+                            name,
+                            it.observed.modified,
+                            it.first_seen_as.map(|n| n as i64),
+                            serde_json::to_string(&it).unwrap_or_default(),
+                        ])?;
                         stats.items += 1;
                     }
                     RecordLine::Skipped(s) | RecordLine::Notice(s) => {
                         let notice = s.what == "unsafe_name" || s.what == "nested_archive";
-                        tx.execute(
-                            "INSERT INTO skipped VALUES (?1,?2,?3,?4,?5,?6)",
-                            params![rel, notice, s.what, s.location, s.reason, s.link_target],
-                        )?;
+                        tx.prepare_cached("INSERT INTO skipped VALUES (?1,?2,?3,?4,?5,?6)")?
+                            .execute(params![
+                                rel,
+                                notice,
+                                s.what,
+                                s.location,
+                                s.reason,
+                                s.link_target
+                            ])?;
                         stats.skipped += 1;
                     }
                     RecordLine::Derived(d) => {
-                        tx.execute(
-                            "INSERT INTO derived VALUES (?1,?2,?3,?4,?5)",
-                            params![
+                        tx.prepare_cached("INSERT INTO derived VALUES (?1,?2,?3,?4,?5)")?
+                            .execute(params![
                                 d.item as i64,
                                 d.item_sha256,
                                 d.path,
                                 d.sha256,
                                 d.summary.to_string()
-                            ],
-                        )?;
+                            ])?;
                         // Working copies (decrypted databases) are binary, not messages.
                         if crate::working::is_messages(&d) {
                             stats.messages += load_messages(&tx, layout, &d.path, &d.item_sha256)?;
@@ -210,9 +212,8 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
         let log = fs::read_to_string(layout.path(layout::CUSTODY)).unwrap_or_default();
         for line in log.lines() {
             if let Ok(ev) = serde_json::from_str::<CustodyEvent>(line) {
-                tx.execute(
-                    "INSERT OR REPLACE INTO custody VALUES (?1,?2,?3,?4,?5,?6,?7)",
-                    params![
+                tx.prepare_cached("INSERT OR REPLACE INTO custody VALUES (?1,?2,?3,?4,?5,?6,?7)")?
+                    .execute(params![
                         ev.seq as i64,
                         ev.time_utc,
                         ev.local_offset,
@@ -220,16 +221,14 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
                         ev.action,
                         ev.key,
                         line
-                    ],
-                )?;
+                    ])?;
                 stats.custody_events += 1;
             }
         }
         for v in bag::seal_versions(layout) {
             if let Ok((_, st)) = bag::statement(layout, v) {
-                tx.execute(
-                    "INSERT INTO seals VALUES (?1,?2,?3,?4,?5,?6,?7)",
-                    params![
+                tx.prepare_cached("INSERT INTO seals VALUES (?1,?2,?3,?4,?5,?6,?7)")?
+                    .execute(params![
                         v,
                         st.sealed_at,
                         st.examiner,
@@ -237,8 +236,7 @@ pub fn rebuild(layout: &Layout) -> Result<IndexStats> {
                         st.merkle_root,
                         st.tree_size as i64,
                         st.payload_oxum
-                    ],
-                )?;
+                    ])?;
                 stats.seals += 1;
             }
         }

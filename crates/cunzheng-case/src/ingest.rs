@@ -8,6 +8,7 @@
 
 use crate::error::{CaseError, Result};
 use crate::layout::Layout;
+use crate::writeback::WriteBack;
 use cunzheng_model::{Digests, EvidenceItem, ItemSource, ObservedMeta, Skipped};
 use cunzheng_seal::hash::hash_copy;
 use rayon::prelude::*;
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Receives progress of long work. The case crate draws nothing itself.
@@ -134,8 +136,13 @@ pub fn acquire(
 
     let total: u64 = found.iter().map(|f| f.size).sum();
     progress.begin("preserving", total);
-    let write_failed = AtomicBool::new(false);
-    let counter = AtomicU64::new(0);
+    let stager = Stager {
+        layout,
+        known,
+        write_failed: AtomicBool::new(false),
+        counter: AtomicU64::new(0),
+        writeback: WriteBack::start(),
+    };
     // Largest first: SM3 cannot be split within a file, so a big file hashed last would
     // leave the other cores idle while it finishes (longest-processing-time-first order).
     let mut order: Vec<usize> = (0..found.len()).collect();
@@ -145,14 +152,14 @@ pub fn acquire(
         .with_max_len(1)
         .map(|i| {
             let f = &found[i];
-            let c = copy_file(layout, &f.path, known, &write_failed, &counter, progress);
+            let c = stager.copy_file(&f.path, progress);
             (i, c)
         })
         .collect();
     copied.sort_by_key(|(i, _)| *i);
     let copies: Vec<io::Result<Copied>> = copied.into_iter().map(|(_, c)| c).collect();
     progress.end();
-    if write_failed.load(Ordering::SeqCst) {
+    if stager.write_failed.load(Ordering::SeqCst) {
         let err = copies
             .into_iter()
             .find_map(|c| c.err())
@@ -181,8 +188,7 @@ pub fn acquire(
                         .saturating_mul(c.size)
                         .saturating_add(limits.slack);
                     let mut ctx = ArchiveCtx {
-                        layout,
-                        known,
+                        stager: &stager,
                         limits,
                         budget,
                         entries: 0,
@@ -198,6 +204,8 @@ pub fn acquire(
             }),
         }
     }
+    // Waits for the hints already given, so the sync below finds the disk busy with them.
+    drop(stager);
     // Everything staged must be on disk before the batch that names it is committed.
     crate::fsio::sync_filesystem(&layout.staged_objects())
         .map_err(|e| CaseError::io("syncing", layout.staged_objects(), e))?;
@@ -330,7 +338,7 @@ fn clean_temporaries(dir: &Path) {
 
 /// Where the bytes of `sha` are: staged, or already sealed.
 fn staged_or_sealed(layout: &Layout, sha: &str) -> PathBuf {
-    let staged = layout.staged_objects().join(sha);
+    let staged = layout.staged_object(sha);
     if staged.exists() {
         staged
     } else {
@@ -343,9 +351,12 @@ fn staged_or_sealed(layout: &Layout, sha: &str) -> PathBuf {
 /// It also keeps the first bytes (to spot archives without reopening the file) and starts
 /// write-back as it goes (see [`FlagWriter::start_writeback`]).
 struct FlagWriter<'a> {
-    inner: File,
+    inner: Arc<File>,
     failed: &'a AtomicBool,
     progress: &'a dyn Progress,
+    writeback: &'a WriteBack,
+    /// The file was opened for direct I/O and is still written that way.
+    direct: bool,
     written: u64,
     /// Bytes before this offset have been handed to write-back.
     handed: u64,
@@ -355,25 +366,20 @@ struct FlagWriter<'a> {
 /// How much is written before write-back of it is started.
 const WRITEBACK_STEP: u64 = 8 << 20;
 
+/// Files at least this large are copied with direct I/O where the file system allows it.
+///
+/// A buffered copy costs a kernel memcpy into freshly allocated page-cache pages and later
+/// write-back work, both on the cores that hash; with `O_DIRECT` the device reads the hashing
+/// buffer itself. The write waits for the device, but it runs beside the SM3 of the same chunk,
+/// which takes longer. Small files stay buffered: a wait per file would cost more than it saves.
+const DIRECT_MIN: u64 = 16 << 20;
+
 impl FlagWriter<'_> {
-    /// Asks the kernel to start writing what has been written so far to disk, without waiting.
-    ///
-    /// Without it nothing reaches the disk before the one `syncfs` at the end of `acquire`
-    /// (dirty pages stay in memory up to a tenth of RAM), so hashing and disk writes ran one
-    /// after the other instead of side by side. `POSIX_FADV_DONTNEED` on Linux starts
-    /// asynchronous write-back of dirty pages in the range; it cannot drop pages still dirty.
+    /// Hands what was written since the last call to write-back (see [`WriteBack`]).
     fn start_writeback(&mut self) {
-        let len = self.written - self.handed;
-        if let Some(len) = std::num::NonZeroU64::new(len) {
-            // Only a hint: durability still comes from the sync at the end.
-            let _ = rustix::fs::fadvise(
-                &self.inner,
-                self.handed,
-                Some(len),
-                rustix::fs::Advice::DontNeed,
-            );
-            self.handed = self.written;
-        }
+        self.writeback
+            .hint(&self.inner, self.handed, self.written - self.handed);
+        self.handed = self.written;
     }
 
     fn is_zip(&self) -> bool {
@@ -381,9 +387,57 @@ impl FlagWriter<'_> {
     }
 }
 
+impl FlagWriter<'_> {
+    /// Writes `buf`, directly while the file is open for direct I/O and `buf` suits it,
+    /// otherwise (the last, partial chunk; a file system that refuses) through the page cache.
+    fn write_some(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.direct {
+            let align = cunzheng_seal::hash::CHUNK_ALIGN;
+            if buf.as_ptr().align_offset(align) == 0 && buf.len().is_multiple_of(align) {
+                match (&*self.inner).write(buf) {
+                    Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                    }
+                    r => return r,
+                }
+            }
+            self.end_direct()?;
+        }
+        (&*self.inner).write(buf)
+    }
+
+    /// Goes on through the page cache.
+    fn end_direct(&mut self) -> io::Result<()> {
+        let flags = rustix::fs::fcntl_getfl(&*self.inner)?;
+        rustix::fs::fcntl_setfl(&*self.inner, flags - rustix::fs::OFlags::DIRECT)?;
+        self.direct = false;
+        // Write-back hints cover only what was written through the page cache.
+        self.handed = self.written;
+        Ok(())
+    }
+}
+
+/// Creates `path` for writing, for direct I/O when asked and the file system allows it.
+fn create_staged(path: &Path, direct: bool) -> io::Result<(File, bool)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    if direct {
+        let flags = rustix::fs::OFlags::DIRECT.bits() as i32;
+        match opts.clone().custom_flags(flags).open(path) {
+            Ok(f) => return Ok((f, true)),
+            // Refused by the file system (tmpfs before Linux 6.6, some FUSE file systems).
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                let _ = fs::remove_file(path);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((opts.open(path)?, false))
+}
+
 impl Write for FlagWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let r = self.inner.write(buf);
+        let r = self.write_some(buf);
         match &r {
             Ok(n) => {
                 let n = *n;
@@ -394,7 +448,7 @@ impl Write for FlagWriter<'_> {
                 }
                 self.written += n as u64;
                 self.progress.advance(n as u64);
-                if self.written - self.handed >= WRITEBACK_STEP {
+                if !self.direct && self.written - self.handed >= WRITEBACK_STEP {
                     self.start_writeback();
                 }
             }
@@ -403,7 +457,7 @@ impl Write for FlagWriter<'_> {
         r
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner
+        (&*self.inner)
             .flush()
             .inspect_err(|_| self.failed.store(true, Ordering::SeqCst))
     }
@@ -417,98 +471,114 @@ struct Stored {
     zip: bool,
 }
 
-/// Streams `reader` into a new staged object; returns digests and size.
-///
-/// Objects whose SHA-256 is already in the case (`known`) or already staged are not staged
-/// again.
-fn store_stream<R: Read + Send>(
-    layout: &Layout,
-    reader: R,
-    limit: Option<u64>,
-    known: &Known,
-    write_failed: &AtomicBool,
-    counter: &AtomicU64,
-    progress: &dyn Progress,
-) -> io::Result<Stored> {
-    let dir = layout.staged_objects();
-    let tmp = dir.join(format!(
-        "tmp-{}-{}",
-        std::process::id(),
-        counter.fetch_add(1, Ordering::Relaxed)
-    ));
-    let out = File::create(&tmp).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
-    let mut sink = FlagWriter {
-        // Unbuffered: hash_copy writes whole 1 MiB chunks.
-        inner: out,
-        failed: write_failed,
-        progress,
-        written: 0,
-        handed: 0,
-        magic: [0; 4],
-    };
-    // Durability comes from one sync of the file system at the end of `acquire`.
-    let result = hash_copy(reader, &mut sink, limit).and_then(|r| {
-        sink.flush()?;
-        Ok(r)
-    });
-    crate::fault::point("add-mid-copy");
-    let (digests, size) = match result {
-        Ok(r) => r,
-        Err(e) => {
+/// What every staged object is written with, shared by the copying threads.
+struct Stager<'a> {
+    layout: &'a Layout,
+    known: &'a Known,
+    /// A write into the case failed (a full disk), as opposed to an unreadable input.
+    write_failed: AtomicBool,
+    /// Numbers temporary names.
+    counter: AtomicU64,
+    writeback: WriteBack,
+}
+
+impl Stager<'_> {
+    /// Streams `reader` into a new staged object; returns digests and size.
+    ///
+    /// Objects whose SHA-256 is already in the case (`known`) or already staged are not staged
+    /// again.
+    fn store<R: Read + Send>(
+        &self,
+        reader: R,
+        limit: Option<u64>,
+        direct: bool,
+        progress: &dyn Progress,
+    ) -> io::Result<Stored> {
+        let failed = |_: &io::Error| self.write_failed.store(true, Ordering::SeqCst);
+        let dir = self.layout.staged_objects();
+        let tmp = dir.join(format!(
+            "tmp-{}-{}",
+            std::process::id(),
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        ));
+        let (out, direct) = create_staged(&tmp, direct).inspect_err(failed)?;
+        let mut sink = FlagWriter {
+            // Unbuffered: hash_copy writes whole 1 MiB chunks.
+            inner: Arc::new(out),
+            failed: &self.write_failed,
+            progress,
+            writeback: &self.writeback,
+            direct,
+            written: 0,
+            handed: 0,
+            magic: [0; 4],
+        };
+        // Durability comes from one sync of the file system at the end of `acquire`.
+        let result = hash_copy(reader, &mut sink, limit).and_then(|r| {
+            sink.flush()?;
+            Ok(r)
+        });
+        crate::fault::point("add-mid-copy");
+        let (digests, size) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        sink.start_writeback();
+        let zip = sink.is_zip();
+        let stored = Stored { digests, size, zip };
+        let sealed_already = self.known.first_by_sha.contains_key(&stored.digests.sha256)
+            && self
+                .layout
+                .path(&Layout::original_rel(&stored.digests.sha256))
+                .exists();
+        if sealed_already {
             let _ = fs::remove_file(&tmp);
-            return Err(e);
+            return Ok(stored);
         }
-    };
-    sink.start_writeback();
-    let zip = sink.is_zip();
-    let stored = Stored { digests, size, zip };
-    let sealed_already = known.first_by_sha.contains_key(&stored.digests.sha256)
-        && layout
-            .path(&Layout::original_rel(&stored.digests.sha256))
-            .exists();
-    if sealed_already {
-        let _ = fs::remove_file(&tmp);
-        return Ok(stored);
+        // Read-only before it gets its name, through the open handle: a staged object is never
+        // writable, even after a crash, and seal need not touch it again.
+        set_read_only(&sink.inner).inspect_err(failed)?;
+        drop(sink);
+        let staged = self.layout.staged_object(&stored.digests.sha256);
+        let renamed = match crate::fsio::rename_no_replace(&tmp, &staged) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // The first object of its folder.
+                if let Some(parent) = staged.parent() {
+                    fs::create_dir_all(parent).inspect_err(failed)?;
+                }
+                crate::fsio::rename_no_replace(&tmp, &staged)
+            }
+            r => r,
+        };
+        // Not renamed: same content staged by another file of this batch or an earlier add.
+        if !renamed.inspect_err(failed)? {
+            let _ = fs::remove_file(&tmp);
+        }
+        Ok(stored)
     }
-    // Read-only before it gets its name, through the open handle: a staged object is never
-    // writable, even after a crash, and seal need not touch it again.
-    set_read_only(&sink.inner).inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?;
-    drop(sink);
-    let staged = dir.join(&stored.digests.sha256);
-    // Not renamed: same content staged by another file of this batch or an earlier add.
-    if !crate::fsio::rename_no_replace(&tmp, &staged)
-        .inspect_err(|_| write_failed.store(true, Ordering::SeqCst))?
-    {
-        let _ = fs::remove_file(&tmp);
+
+    fn copy_file(&self, path: &Path, progress: &dyn Progress) -> io::Result<Copied> {
+        let file = File::open(path)?;
+        // Metadata from the open handle, before reading: what was read is what was described.
+        let meta = file.metadata()?;
+        let observed = observed_meta(&meta);
+        let stored = self.store(file, None, meta.len() >= DIRECT_MIN, progress)?;
+        Ok(Copied {
+            digests: stored.digests,
+            size: stored.size,
+            observed,
+            zip: stored.zip,
+        })
     }
-    Ok(stored)
 }
 
 /// Mode 0444 through an open handle.
 fn set_read_only(file: &File) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(fs::Permissions::from_mode(0o444))
-}
-
-fn copy_file(
-    layout: &Layout,
-    path: &Path,
-    known: &Known,
-    write_failed: &AtomicBool,
-    counter: &AtomicU64,
-    progress: &dyn Progress,
-) -> io::Result<Copied> {
-    let file = File::open(path)?;
-    // Metadata from the open handle, before reading: what was read is what was described.
-    let meta = file.metadata()?;
-    let observed = observed_meta(&meta);
-    let stored = store_stream(layout, file, None, known, write_failed, counter, progress)?;
-    Ok(Copied {
-        digests: stored.digests,
-        size: stored.size,
-        observed,
-        zip: stored.zip,
-    })
 }
 
 fn observed_meta(meta: &fs::Metadata) -> ObservedMeta {
@@ -565,8 +635,7 @@ impl Numbering {
 }
 
 struct ArchiveCtx<'a> {
-    layout: &'a Layout,
-    known: &'a Known,
+    stager: &'a Stager<'a>,
     limits: &'a Limits,
     /// Decompressed bytes still allowed for the outermost archive (shared by nested ones).
     budget: u64,
@@ -596,8 +665,6 @@ impl ArchiveCtx<'_> {
                 return Ok(());
             }
         };
-        let write_failed = AtomicBool::new(false);
-        let counter = AtomicU64::new(0);
         for i in 0..zip.len() {
             let loc = |name: &str| here(&format!(" entry {i} `{name}`"));
             self.entries += 1;
@@ -655,20 +722,18 @@ impl ArchiveCtx<'_> {
                     continue;
                 }
             };
-            let stored = store_stream(
-                self.layout,
-                reader,
-                Some(self.budget),
-                self.known,
-                &write_failed,
-                &counter,
-                &NoProgress,
-            );
-            if write_failed.load(Ordering::SeqCst) {
+            let stored = self
+                .stager
+                .store(reader, Some(self.budget), false, &NoProgress);
+            if self.stager.write_failed.load(Ordering::SeqCst) {
                 let e = stored
                     .err()
                     .unwrap_or_else(|| io::Error::other("write failed"));
-                return Err(CaseError::io("writing into", self.layout.staging(), e));
+                return Err(CaseError::io(
+                    "writing into",
+                    self.stager.layout.staging(),
+                    e,
+                ));
             }
             let (digests, size, zip) = match stored {
                 Ok(r) => (r.digests, r.size, r.zip),
@@ -711,7 +776,7 @@ impl ArchiveCtx<'_> {
                 ));
             }
             if zip {
-                let staged = staged_or_sealed(self.layout, &sha);
+                let staged = staged_or_sealed(self.stager.layout, &sha);
                 if depth >= self.limits.max_archive_depth {
                     acq.notices.push(skip(
                         loc(&meta.name),

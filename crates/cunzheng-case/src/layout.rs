@@ -93,9 +93,19 @@ impl Layout {
         self.work().join("staging")
     }
 
-    /// Staged originals, by SHA-256.
+    /// Staged originals, by SHA-256, in folders named like those of the bag (see
+    /// [`Layout::staged_object`]).
     pub fn staged_objects(&self) -> PathBuf {
         self.staging().join("objects")
+    }
+
+    /// Where the staged original with this SHA-256 is: `objects/<first two hex digits>/<sha>`,
+    /// as in the bag, so that seal can move a whole folder into a case that has none by that
+    /// name yet.
+    pub fn staged_object(&self, sha256: &str) -> PathBuf {
+        self.staged_objects()
+            .join(&sha256[..2.min(sha256.len())])
+            .join(sha256)
     }
 
     /// The journal of a seal in progress.

@@ -37,6 +37,7 @@ pub mod seal;
 pub mod stage;
 pub mod verify;
 pub mod working;
+mod writeback;
 
 use crate::bag::{CaseMeta, RecordLine};
 use crate::env::Actor;
@@ -253,7 +254,7 @@ impl Case {
             .map(|item| {
                 progress.advance(item.size);
                 // Fresh items (content new to the case) were staged by this acquisition.
-                let path = self.layout.staged_objects().join(&item.digests.sha256);
+                let path = self.layout.staged_object(&item.digests.sha256);
                 let tmp = dir.join(format!("tmp-{}-{}", std::process::id(), item.number));
                 let io = |e| CaseError::io("writing", &tmp, e);
                 let mut out = fsio::LazyFile::new(tmp.clone());

@@ -23,8 +23,9 @@ use cunzheng_seal::hash::{sha256_hex, sm3_hex};
 use cunzheng_seal::merkle;
 use cunzheng_seal::statement::SealStatement;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a seal produced.
 #[derive(Debug, Clone, Serialize)]
@@ -150,14 +151,8 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
     let mut items_added = 0u64;
     let mut acq_no = bag::acquisitions(layout)?.len() as u32;
     let mut events = Vec::new();
-    // One directory read instead of a stat per staged original.
-    let staged_names: std::collections::HashSet<String> = fs::read_dir(layout.staged_objects())
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().into_string().ok())
-                .collect()
-        })
-        .unwrap_or_default();
+    // One read per staging folder instead of a stat per staged original.
+    let staged_names = staged_names(layout);
     for (_, batch) in &batches {
         let mut batch_events = batch.events.clone();
         // Derived files: per original (with an acquisition) or case-level (analysis).
@@ -339,12 +334,77 @@ fn plan(layout: &Layout, actor: &Actor, batches: Vec<(PathBuf, stage::Batch)>) -
     })
 }
 
+/// Names of the staged originals (their SHA-256).
+fn staged_names(layout: &Layout) -> HashSet<String> {
+    let names = |dir: &Path| -> Vec<String> {
+        fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let root = layout.staged_objects();
+    names(&root)
+        .into_iter()
+        .filter(|d| d.len() == 2)
+        .flat_map(|d| names(&root.join(d)))
+        .collect()
+}
+
+/// Moves whole staging folders into the bag where the bag has no folder of that name yet and
+/// the staging folder holds exactly the originals being sealed: one rename instead of one per
+/// file (22,600 renames were a tenth of preserving 2 GB). Returns the folders moved.
+fn move_object_folders(layout: &Layout, objects: &[String]) -> Result<BTreeSet<String>> {
+    let mut by_prefix: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    for sha in objects {
+        if let Some(prefix) = sha.get(..2) {
+            by_prefix.entry(prefix).or_default().insert(sha);
+        }
+    }
+    let mut moved = BTreeSet::new();
+    for (prefix, shas) in by_prefix {
+        let src = layout.staged_objects().join(prefix);
+        let dst = layout.path(&format!("{}/{prefix}", layout::ORIGINALS_DIR));
+        if dst.exists() {
+            continue;
+        }
+        let Ok(rd) = fs::read_dir(&src) else {
+            continue;
+        };
+        let mut names = HashSet::new();
+        for e in rd {
+            let e = e.map_err(|e| CaseError::io("reading", &src, e))?;
+            names.insert(e.file_name().to_string_lossy().into_owned());
+        }
+        // Anything else there (an original of an `add` that was killed before it recorded
+        // its batch) must not enter the payload unlisted.
+        if names.len() != shas.len() || !shas.iter().all(|s| names.contains(*s)) {
+            continue;
+        }
+        if let Some(parent) = dst.parent() {
+            fs::create_dir_all(parent).map_err(|e| CaseError::io("creating", parent, e))?;
+        }
+        if crate::fsio::rename_no_replace(&src, &dst)
+            .map_err(|e| CaseError::io("moving into the bag", &src, e))?
+        {
+            moved.insert(prefix.to_owned());
+        }
+    }
+    Ok(moved)
+}
+
 fn apply(layout: &Layout, j: &Journal) -> Result<()> {
     let io = |action, p: &PathBuf, e| CaseError::io(action, p.clone(), e);
     // 1. Originals into the payload.
+    let moved = move_object_folders(layout, &j.objects)?;
     let mut dirs = std::collections::BTreeSet::new();
     for sha in &j.objects {
-        let src = layout.staged_objects().join(sha);
+        if moved.contains(sha.get(..2).unwrap_or_default()) {
+            continue;
+        }
+        let src = layout.staged_object(sha);
         let dst = layout.path(&Layout::original_rel(sha));
         let parent = dst.parent().map(PathBuf::from).unwrap_or_default();
         if !dirs.contains(&parent) {
@@ -364,7 +424,7 @@ fn apply(layout: &Layout, j: &Journal) -> Result<()> {
             Err(e) => return Err(io("moving into the bag", &src, e)),
         }
     }
-    if !dirs.is_empty() {
+    if !dirs.is_empty() || !moved.is_empty() {
         let data = layout.path("data");
         crate::fsio::sync_filesystem(&data).map_err(|e| io("syncing", &data, e))?;
     }

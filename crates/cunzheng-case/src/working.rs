@@ -95,7 +95,7 @@ fn located(layout: &Layout, item: &EvidenceItem) -> Result<PathBuf> {
     if sealed.is_file() {
         return Ok(sealed);
     }
-    let staged = layout.staged_objects().join(&item.digests.sha256);
+    let staged = layout.staged_object(&item.digests.sha256);
     if staged.is_file() {
         return Ok(staged);
     }

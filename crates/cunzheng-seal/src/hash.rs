@@ -14,6 +14,10 @@ use std::io::{self, Read, Write};
 /// keep memory flat whatever the file size.
 const CHUNK: usize = 1 << 20;
 
+/// Chunks start at a multiple of this in memory, so that a sink may write them with direct
+/// I/O (`O_DIRECT` wants buffers aligned to the device's logical block, at most 4 KiB).
+pub const CHUNK_ALIGN: usize = 4096;
+
 /// Below this many bytes a chunk is hashed on the calling thread only.
 const PARALLEL_MIN: usize = 64 * 1024;
 
@@ -91,29 +95,48 @@ pub fn hash_copy<R: Read + Send, W: Write + Send>(
 ) -> io::Result<(Digests, u64)> {
     let (mut cur, mut next) = BUFFERS
         .with(|b| b.borrow_mut().take())
-        .unwrap_or_else(|| (vec![0u8; CHUNK], vec![0u8; CHUNK]));
-    let result = hash_copy_with(&mut reader, &mut sink, limit, &mut cur, &mut next);
+        .unwrap_or_else(|| (Aligned::new(), Aligned::new()));
+    let result = hash_copy_with(&mut reader, &mut sink, limit, cur.chunk(), next.chunk());
     BUFFERS.with(|b| *b.borrow_mut() = Some((cur, next)));
     result
+}
+
+/// A chunk buffer that starts at a multiple of [`CHUNK_ALIGN`] in memory.
+struct Aligned {
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Aligned {
+    fn new() -> Self {
+        let bytes = vec![0u8; CHUNK + CHUNK_ALIGN];
+        // Never past CHUNK_ALIGN - 1 for a u8 pointer; the fallback only guards the contract.
+        let start = bytes.as_ptr().align_offset(CHUNK_ALIGN).min(CHUNK_ALIGN);
+        Self { bytes, start }
+    }
+
+    fn chunk(&mut self) -> &mut [u8] {
+        &mut self.bytes[self.start..self.start + CHUNK]
+    }
 }
 
 thread_local! {
     /// Two chunk buffers per thread, reused: allocating (and faulting in) 2 MiB for each of
     /// thousands of small files cost more than hashing them.
-    static BUFFERS: std::cell::RefCell<Option<(Vec<u8>, Vec<u8>)>> = const { std::cell::RefCell::new(None) };
+    static BUFFERS: std::cell::RefCell<Option<(Aligned, Aligned)>> = const { std::cell::RefCell::new(None) };
 }
 
-fn hash_copy_with<R: Read + Send, W: Write + Send>(
+fn hash_copy_with<'b, R: Read + Send, W: Write + Send>(
     mut reader: R,
     mut sink: W,
     limit: Option<u64>,
-    cur: &mut Vec<u8>,
-    next: &mut Vec<u8>,
+    mut cur: &'b mut [u8],
+    mut next: &'b mut [u8],
 ) -> io::Result<(Digests, u64)> {
     let mut sha = Sha256::new();
     let mut sm = Sm3::new();
     let mut total: u64 = 0;
-    let mut cur_len = read_full(&mut reader, cur)?;
+    let mut cur_len = read_full(&mut reader, &mut *cur)?;
     while cur_len > 0 {
         total += cur_len as u64;
         if let Some(max) = limit
@@ -136,7 +159,7 @@ fn hash_copy_with<R: Read + Send, W: Write + Send>(
             },
         );
         cur_len = io_result?;
-        std::mem::swap(cur, next);
+        std::mem::swap(&mut cur, &mut next);
     }
     sink.flush()?;
     Ok((

@@ -286,3 +286,45 @@ fn preserving_parses_recognised_exports_into_sealed_message_files() {
         std::fs::read(case2.join(rel)).expect("b")
     );
 }
+
+/// Files of 16 MiB and more are written with direct I/O where the file system allows it (the
+/// temporary folder of the tests usually does); sizes that are not a multiple of the device
+/// block end through the page cache. Either way the copy is the original, byte for byte.
+#[test]
+fn large_originals_are_copied_exactly() {
+    use sha2::{Digest, Sha256};
+    let env = Env::new();
+    let input = env.path("large");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let mut want = Vec::new();
+    for (i, size) in [16usize << 20, (17 << 20) + 1234, (16 << 20) + 4096 + 7]
+        .into_iter()
+        .enumerate()
+    {
+        let bytes: Vec<u8> = (0..size)
+            .map(|j| {
+                (j as u32)
+                    .wrapping_mul(2_654_435_761)
+                    .rotate_left(i as u32 + 3) as u8
+            })
+            .collect();
+        std::fs::write(input.join(format!("{i}.bin")), &bytes).expect("write");
+        want.push(hex::encode(Sha256::digest(&bytes)));
+    }
+    let case = env.path("case");
+    assert_ok(&env.run(&[
+        "preserve",
+        "--no-parse",
+        "--no-report",
+        input.to_str().expect("utf8"),
+        "--out",
+        case.to_str().expect("utf8"),
+    ]));
+    for sha in &want {
+        let copy =
+            std::fs::read(case.join(format!("data/originals/{}/{sha}", &sha[..2]))).expect("copy");
+        assert_eq!(&hex::encode(Sha256::digest(&copy)), sha);
+    }
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+}
