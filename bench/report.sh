@@ -14,6 +14,8 @@ n=${1:-10000}
 dir=${BENCH_DIR:-/tmp/cunzheng-bench-report}
 repeat=${REPEAT:-1}
 export CUNZHENG_HOME="$dir/home" CUNZHENG_EXAMINER=bench
+# A throw-away benchmark key: no passphrase to type.
+export CUNZHENG_KEY_UNENCRYPTED=1
 profile=${PROFILE:-release}
 cargo build --profile "$profile" -q -p cunzheng
 bin=${CARGO_TARGET_DIR:-target}/$([ "$profile" = dev ] && echo debug || echo "$profile")/cunzheng
