@@ -5,9 +5,9 @@
 //! derived file must be a pure function of the original's bytes, the tool version and the
 //! settings, so that running it twice gives byte-identical output.
 
-use cunzheng_model::EvidenceItem;
+use cunzheng_model::{EvidenceItem, ItemSource};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Bag folder of message files derived from originals.
 pub const MESSAGES_DIR: &str = "data/derived/messages";
@@ -20,12 +20,71 @@ pub trait Deriver: Sync {
     /// so large exports are never held in memory) and returns a summary of what produced it
     /// and counts (e.g. `{"parser": "whatsapp-txt 1", "messages": 12}`); `None` when nothing
     /// applies (whatever was written is then discarded).
+    ///
+    /// `companions` are other exhibits read with this one (a database's write-ahead log and
+    /// rollback journal); the output then depends on their bytes too, and the summary should
+    /// name them.
     fn derive(
         &self,
         item: &EvidenceItem,
         path: &Path,
+        companions: &[Companion],
         out: &mut dyn std::io::Write,
     ) -> Option<serde_json::Value>;
+}
+
+/// An exhibit read together with another: a database's write-ahead log (`NAME-wal`) or
+/// rollback journal (`NAME-journal`), preserved from the same folder or archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Companion {
+    /// `wal` or `journal`.
+    pub role: &'static str,
+    /// Its exhibit number.
+    pub item: u64,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Where its bytes are (read-only).
+    pub path: PathBuf,
+}
+
+/// Where an exhibit came from: the archive it was in (if any) and its path there or on disk.
+fn origin(item: &EvidenceItem) -> (Option<u64>, &str) {
+    match &item.source {
+        ItemSource::File { path, .. } => (None, path),
+        ItemSource::ArchiveEntry { archive, name, .. } => (Some(*archive), name),
+    }
+}
+
+/// For each exhibit of `items` that has them, its companions among `items`: `X-wal` and
+/// `X-journal` from the same folder or archive as `X`. `bytes` says where an exhibit's bytes
+/// are.
+pub fn companions(
+    items: &[EvidenceItem],
+    bytes: impl Fn(&EvidenceItem) -> PathBuf,
+) -> std::collections::HashMap<u64, Vec<Companion>> {
+    let by_origin: std::collections::HashMap<(Option<u64>, &str), &EvidenceItem> =
+        items.iter().map(|i| (origin(i), i)).collect();
+    let mut out = std::collections::HashMap::new();
+    for item in items {
+        let (archive, name) = origin(item);
+        let found: Vec<Companion> = [("wal", "-wal"), ("journal", "-journal")]
+            .into_iter()
+            .filter_map(|(role, suffix)| {
+                let wanted = format!("{name}{suffix}");
+                let c = *by_origin.get(&(archive, wanted.as_str()))?;
+                Some(Companion {
+                    role,
+                    item: c.number,
+                    sha256: c.digests.sha256.clone(),
+                    path: bytes(c),
+                })
+            })
+            .collect();
+        if !found.is_empty() {
+            out.insert(item.number, found);
+        }
+    }
+    out
 }
 
 /// A derived file staged or sealed, as recorded.
@@ -64,6 +123,7 @@ impl Deriver for NoDeriver {
         &self,
         _: &EvidenceItem,
         _: &Path,
+        _: &[Companion],
         _: &mut dyn std::io::Write,
     ) -> Option<serde_json::Value> {
         None

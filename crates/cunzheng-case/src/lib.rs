@@ -248,6 +248,15 @@ impl Case {
             .collect();
         let dir = self.layout.staging().join("derived");
         fs::create_dir_all(&dir).map_err(|e| CaseError::io("creating", &dir, e))?;
+        // A database's -wal and -journal preserved beside it are read with it.
+        let companions = derive::companions(&acq.items, |i| {
+            let staged = self.layout.staged_object(&i.digests.sha256);
+            if staged.exists() {
+                staged
+            } else {
+                self.layout.path(&i.stored_as)
+            }
+        });
         progress.begin("parsing", fresh.iter().map(|i| i.size).sum());
         let results: Vec<Result<Option<derive::DerivedRecord>>> = fresh
             .par_iter()
@@ -258,7 +267,8 @@ impl Case {
                 let tmp = dir.join(format!("tmp-{}-{}", std::process::id(), item.number));
                 let io = |e| CaseError::io("writing", &tmp, e);
                 let mut out = fsio::LazyFile::new(tmp.clone());
-                let summary = deriver.derive(item, &path, &mut out);
+                let with = companions.get(&item.number).map_or(&[][..], Vec::as_slice);
+                let summary = deriver.derive(item, &path, with, &mut out);
                 let flushed = std::io::Write::flush(&mut out).map_err(io);
                 let created = out.created();
                 drop(out);

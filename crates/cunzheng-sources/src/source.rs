@@ -23,10 +23,19 @@ pub struct Input {
     pub inner_path: Option<String>,
     /// The first [`HEAD_LEN`] bytes (fewer for short files).
     pub head: Vec<u8>,
+    /// For a database: its write-ahead log (`NAME-wal`), preserved as a file of its own.
+    /// Database parsers read the database as the app saw it, with the log's committed
+    /// transactions applied, and recover deleted rows from the log's older frames too.
+    pub wal: Option<PathBuf>,
+    /// For a database: its rollback journal (`NAME-journal`); deleted rows are recovered from
+    /// the page images it holds.
+    pub journal: Option<PathBuf>,
 }
 
 impl Input {
-    /// Reads the head of `path`; `name` defaults to its file name and the hash to empty.
+    /// Reads the head of `path`; `name` defaults to its file name and the hash to empty. A
+    /// non-empty `PATH-wal` or `PATH-journal` beside it becomes [`Input::wal`] or
+    /// [`Input::journal`].
     pub fn open(path: &Path) -> std::io::Result<Self> {
         use std::io::Read;
         let mut head = Vec::with_capacity(HEAD_LEN);
@@ -42,6 +51,8 @@ impl Input {
             item_sha256: String::new(),
             inner_path: None,
             head,
+            wal: companion(path, "-wal"),
+            journal: companion(path, "-journal"),
         })
     }
 
@@ -54,6 +65,16 @@ impl Input {
             parser: parser.to_owned(),
         }
     }
+}
+
+/// `PATH` + `suffix` when it is a non-empty file.
+fn companion(path: &Path, suffix: &str) -> Option<PathBuf> {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    let p = PathBuf::from(p);
+    std::fs::metadata(&p)
+        .is_ok_and(|m| m.is_file() && m.len() > 0)
+        .then_some(p)
 }
 
 /// Settings that change what a parse yields (recorded with derived files).

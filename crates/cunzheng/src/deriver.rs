@@ -1,6 +1,6 @@
 //! Glue: parsing preserved originals with the chat sources while a case is built.
 
-use cunzheng_case::derive::Deriver;
+use cunzheng_case::derive::{Companion, Deriver};
 use cunzheng_model::{EvidenceItem, ItemSource};
 use cunzheng_sources::{Input, Options};
 use std::io::Write;
@@ -26,10 +26,28 @@ impl Deriver for MessageDeriver {
         &self,
         item: &EvidenceItem,
         path: &Path,
+        companions: &[Companion],
         out: &mut dyn Write,
     ) -> Option<serde_json::Value> {
         let mut input = Input::open(path).ok()?;
         input.item_sha256 = item.digests.sha256.clone();
+        for c in companions {
+            match c.role {
+                "wal" => input.wal = Some(c.path.clone()),
+                "journal" => input.journal = Some(c.path.clone()),
+                _ => {}
+            }
+        }
+        // Named in the summary: the output depends on their bytes too.
+        let with: Vec<serde_json::Value> = companions
+            .iter()
+            .map(|c| serde_json::json!({"role": c.role, "exhibit": c.item, "sha256": c.sha256}))
+            .collect();
+        let add_with = |v: &mut serde_json::Value| {
+            if let (Some(o), false) = (v.as_object_mut(), with.is_empty()) {
+                o.insert("with".into(), with.clone().into());
+            }
+        };
         match &item.source {
             ItemSource::File { path, .. } => {
                 input.name = Path::new(path)
@@ -51,7 +69,8 @@ impl Deriver for MessageDeriver {
         let summary = match cunzheng_sources::parse(&input, Some(source), &self.opts, &mut printer)
         {
             Ok(report) => {
-                let v = serde_json::to_value(&report).unwrap_or_default();
+                let mut v = serde_json::to_value(&report).unwrap_or_default();
+                add_with(&mut v);
                 let mut line = v.clone();
                 if let Some(o) = line.as_object_mut() {
                     o.insert("record".into(), "report".into());
@@ -61,7 +80,8 @@ impl Deriver for MessageDeriver {
                 v
             }
             Err(e) => {
-                let v = serde_json::json!({"parser": source.parser_tag(), "item_sha256": item.digests.sha256, "error": e.to_string()});
+                let mut v = serde_json::json!({"parser": source.parser_tag(), "item_sha256": item.digests.sha256, "error": e.to_string()});
+                add_with(&mut v);
                 let mut line = v.clone();
                 if let Some(o) = line.as_object_mut() {
                     o.insert("record".into(), "error".into());

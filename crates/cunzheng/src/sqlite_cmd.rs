@@ -280,7 +280,7 @@ pub fn decrypt_in_case(
         let file = std::fs::File::create_new(&msgs)
             .with_context(|| format!("writing {}", msgs.display()))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-        let summary = deriver.derive(&ex.item, &copy, &mut w);
+        let summary = deriver.derive(&ex.item, &copy, &[], &mut w);
         let flushed = std::io::Write::flush(&mut w);
         drop(w);
         match (summary, flushed) {

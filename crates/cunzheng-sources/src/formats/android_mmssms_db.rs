@@ -78,7 +78,7 @@ impl Source for AndroidMmssmsDb {
     }
 
     fn parse(&self, input: &Input, opts: &Options, sink: &mut dyn Sink) -> Result<(), SourceError> {
-        let conn = common_sqlite::open(&input.path)?;
+        let conn = common_sqlite::open_input(input)?;
         let schema = Schema::read(&conn)?;
         if !schema.has_table("sms") && !schema.has_table("pdu") {
             return Err(SourceError::Format {
@@ -90,7 +90,7 @@ impl Source for AndroidMmssmsDb {
         if let Some(w) = warning {
             sink.warning(w);
         }
-        for w in common_sqlite::wal_warnings(input) {
+        for w in common_sqlite::wal_warnings(input, &conn) {
             sink.warning(w);
         }
         let mut p = Parse {
@@ -327,9 +327,7 @@ impl Parse<'_> {
     fn recovered_sms(&mut self, sink: &mut dyn Sink) {
         let mut cols = vec!["_id"];
         cols.extend(SMS_COLS);
-        for (r, cells) in
-            common_sqlite::recovered_rows(&self.input.path, "sms", &cols, sink, &self.tag)
-        {
+        for (r, cells) in common_sqlite::recovered_rows(self.input, "sms", &cols, sink, &self.tag) {
             let rowid = match cells.first() {
                 Some(Cell::Int(i)) => *i,
                 _ => 0,
@@ -827,6 +825,77 @@ mod tests {
         assert!(matches!(m.provenance.location, Location::Page { .. }));
         assert!(m.id.starts_with("recovered:"), "{}", m.id);
         assert_eq!(c.messages.iter().filter(|m| !m.recovered).count(), 7);
+    }
+
+    /// A phone image holds the database as it is on disk: rows written since the last
+    /// checkpoint are only in `mmssms.db-wal`. The copies are taken while the connection is
+    /// open (closing it would checkpoint the log into the file and remove it).
+    #[test]
+    fn rows_only_in_the_write_ahead_log_are_read_with_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = built_db(dir.path());
+        let c = rusqlite::Connection::open(&path).expect("open");
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA wal_autocheckpoint = 0;
+             PRAGMA secure_delete = OFF;
+             INSERT INTO sms VALUES (6, 1, '+8613800000001', 1700000700000, 1,
+                '把验证码发给我，马上给你退款', 1);
+             DELETE FROM sms WHERE _id = 1;",
+        )
+        .expect("write into the log");
+        let phone = dir.path().join("phone");
+        std::fs::create_dir(&phone).expect("mkdir");
+        let db = phone.join("mmssms.db");
+        std::fs::copy(&path, &db).expect("copy db");
+        std::fs::copy(
+            dir.path().join("mmssms.db-wal"),
+            phone.join("mmssms.db-wal"),
+        )
+        .expect("copy wal");
+        drop(c);
+
+        // With the log beside it (found by Input::open).
+        let with = parse_path(&db, "Asia/Shanghai").expect("parse");
+        let live: Vec<&Message> = with.messages.iter().filter(|m| !m.recovered).collect();
+        assert!(
+            live.iter()
+                .any(|m| m.body == "把验证码发给我，马上给你退款"),
+            "{live:#?}"
+        );
+        assert!(!live.iter().any(|m| m.id == "sms:1"), "deleted in the log");
+        // The row deleted in the log is still in the database file's page image.
+        assert!(
+            with.messages
+                .iter()
+                .any(|m| m.recovered && m.body == "你好"),
+            "{:#?}",
+            with.messages
+        );
+        assert!(
+            with.warnings.iter().any(|w| w.contains("write-ahead log")),
+            "{:?}",
+            with.warnings
+        );
+
+        // The database file alone: the new row is missing, and the header says why.
+        std::fs::remove_file(phone.join("mmssms.db-wal")).expect("rm wal");
+        let alone = parse_path(&db, "Asia/Shanghai").expect("parse");
+        assert!(!alone.messages.iter().any(|m| m.body.contains("验证码")));
+        assert!(
+            alone
+                .messages
+                .iter()
+                .any(|m| m.id == "sms:1" && !m.recovered)
+        );
+        assert!(
+            alone
+                .warnings
+                .iter()
+                .any(|w| w.contains("no write-ahead log")),
+            "{:?}",
+            alone.warnings
+        );
     }
 
     #[test]

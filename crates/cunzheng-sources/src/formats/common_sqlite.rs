@@ -44,6 +44,88 @@ pub(crate) fn open(path: &Path) -> Result<Connection, SourceError> {
         location: "database header".into(),
         message: format!("cannot open as SQLite: {e}"),
     })?;
+    limit(&conn);
+    Ok(conn)
+}
+
+/// A database open for reading, and the scratch folder of the copy it was opened from when
+/// its write-ahead log was applied.
+pub(crate) struct Db {
+    conn: Connection,
+    _scratch: Option<tempfile::TempDir>,
+    /// How it was read, for a reader of the parse (the log applied, or why not).
+    pub(crate) note: Option<String>,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Opens the database of `input` as the app last saw it: with the committed transactions of
+/// its write-ahead log ([`Input::wal`]) applied, else the file alone, read-only and immutable.
+///
+/// SQLite applies a log only to a database it may write (it keeps a `-shm` index beside it),
+/// and evidence is never opened that way: the database and its log are copied to a scratch
+/// folder and the copy is opened. SQLite then applies the frames of transactions that were
+/// committed and whose checksums hold, as the app would have on its next start. When that
+/// fails the file alone is read, and the note says why.
+pub(crate) fn open_input(input: &Input) -> Result<Db, SourceError> {
+    let Some(wal) = &input.wal else {
+        return Ok(Db {
+            conn: open(&input.path)?,
+            _scratch: None,
+            note: None,
+        });
+    };
+    match open_with_wal(&input.path, wal) {
+        Ok((conn, dir)) => Ok(Db {
+            conn,
+            _scratch: Some(dir),
+            note: Some(
+                "read with its write-ahead log: the log's committed transactions applied, as \
+                 the app saw the database"
+                    .into(),
+            ),
+        }),
+        Err(e) => Ok(Db {
+            conn: open(&input.path)?,
+            _scratch: None,
+            note: Some(format!(
+                "its write-ahead log could not be applied ({e}); the database file alone was read"
+            )),
+        }),
+    }
+}
+
+/// Copies `db` and `wal` into a new scratch folder as `db` and `db-wal`; returns the folder
+/// and the copy of the database.
+pub(crate) fn scratch_with_wal(
+    db: &Path,
+    wal: &Path,
+) -> std::io::Result<(tempfile::TempDir, std::path::PathBuf)> {
+    let dir = tempfile::tempdir()?;
+    let copy = dir.path().join("db");
+    std::fs::copy(db, &copy)?;
+    std::fs::copy(wal, dir.path().join("db-wal"))?;
+    Ok((dir, copy))
+}
+
+fn open_with_wal(db: &Path, wal: &Path) -> Result<(Connection, tempfile::TempDir), String> {
+    let (dir, copy) = scratch_with_wal(db, wal).map_err(|e| format!("copying it: {e}"))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&copy, flags).map_err(|e| e.to_string())?;
+    limit(&conn);
+    // The log is read here, not at the first query of a parser.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(|e| e.to_string())?;
+    Ok((conn, dir))
+}
+
+/// Limits and settings every evidence connection gets.
+fn limit(conn: &Connection) {
     let cap = i32::try_from(MAX_RECORD).unwrap_or(i32::MAX);
     let _ = conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, cap);
     // Plans must not depend on bound values: otherwise SQLite re-prepares a per-message
@@ -52,7 +134,6 @@ pub(crate) fn open(path: &Path) -> Result<Connection, SourceError> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     );
-    Ok(conn)
 }
 
 /// Tables and their columns, names lower-cased.
@@ -317,26 +398,18 @@ pub(crate) fn each_row(
     }
 }
 
-/// Warnings about parts of the database an immutable open does not read: a write-ahead log
-/// beside the file, or a header saying the database is in WAL mode.
-pub(crate) fn wal_warnings(input: &Input) -> Vec<String> {
-    let mut out = Vec::new();
+/// Warnings about how the database was read: with its write-ahead log or not, and a header
+/// saying the database is in WAL mode when no log came with it.
+pub(crate) fn wal_warnings(input: &Input, db: &Db) -> Vec<String> {
+    let mut out: Vec<String> = db.note.iter().cloned().collect();
     // Header bytes 18 and 19 are the write and read format versions; 2 means WAL.
-    if input.head.get(18) == Some(&2) || input.head.get(19) == Some(&2) {
+    if input.wal.is_none() && (input.head.get(18) == Some(&2) || input.head.get(19) == Some(&2)) {
         out.push(
-            "database header says WAL mode: pages still in a -wal file are not read (the \
-             database is opened immutable, read-only)"
+            "database header says WAL mode and no write-ahead log (NAME-wal) came with it: \
+             rows only in the log, if there was one, are missing; preserve the -wal file with \
+             the database"
                 .to_owned(),
         );
-    }
-    let mut wal = input.path.clone().into_os_string();
-    wal.push("-wal");
-    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-        out.push(format!(
-            "a write-ahead log {} lies beside the database and was not read; newer or deleted \
-             rows may be in it",
-            Path::new(&wal).display()
-        ));
     }
     out
 }
@@ -346,13 +419,13 @@ pub(crate) fn wal_warnings(input: &Input) -> Vec<String> {
 /// recovered, is `Null`). A rowid-alias column holds the rowid when it was recovered.
 /// A recovery that fails is a warning, never an error of the parse.
 pub(crate) fn recovered_rows(
-    path: &Path,
+    input: &Input,
     table: &str,
     cols: &[&str],
     sink: &mut dyn crate::source::Sink,
     parser: &str,
 ) -> Vec<(cunzheng_sqlite::RecoveredRow, Vec<Cell>)> {
-    let rec = match cunzheng_sqlite::recover(path, None, None) {
+    let rec = match recover(input) {
         Ok(r) => r,
         Err(e) => {
             sink.warning(format!("{parser}: deleted rows not recovered: {e}"));
@@ -396,6 +469,12 @@ pub(crate) fn recovered_rows(
             (r, cells)
         })
         .collect()
+}
+
+/// Deleted rows of the whole database, from its free space and from the older page images in
+/// its write-ahead log and rollback journal when they came with it.
+pub(crate) fn recover(input: &Input) -> cunzheng_sqlite::Result<cunzheng_sqlite::Recovery> {
+    cunzheng_sqlite::recover(&input.path, input.wal.as_deref(), input.journal.as_deref())
 }
 
 /// Turns a message built from recovered cells into a recovered one: flag, a unique id, page

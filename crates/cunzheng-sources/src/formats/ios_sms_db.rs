@@ -89,7 +89,7 @@ impl Source for IosSmsDb {
     }
 
     fn parse(&self, input: &Input, opts: &Options, sink: &mut dyn Sink) -> Result<(), SourceError> {
-        let conn = common_sqlite::open(&input.path)?;
+        let conn = common_sqlite::open_input(input)?;
         let schema = Schema::read(&conn)?;
         if !schema.has_table("message") {
             return Err(SourceError::Format {
@@ -101,7 +101,7 @@ impl Source for IosSmsDb {
         if let Some(w) = warning {
             sink.warning(w);
         }
-        for w in common_sqlite::wal_warnings(input) {
+        for w in common_sqlite::wal_warnings(input, &conn) {
             sink.warning(w);
         }
         let mut p = Parse {
@@ -588,7 +588,7 @@ impl Parse<'_> {
         let mut cols = vec!["ROWID"];
         cols.extend(COLS);
         for (r, cells) in
-            common_sqlite::recovered_rows(&self.input.path, "message", &cols, sink, &self.tag)
+            common_sqlite::recovered_rows(self.input, "message", &cols, sink, &self.tag)
         {
             let rowid = match cells.first() {
                 Some(Cell::Int(i)) => *i,

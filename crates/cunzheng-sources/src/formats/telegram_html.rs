@@ -584,6 +584,8 @@ mod tests {
             item_sha256: String::new(),
             inner_path: None,
             head: data.clone(),
+            wal: None,
+            journal: None,
         };
         assert!(TelegramHtml.sniff(&input_head) >= 90);
         let out = parse_bytes(&data, &Options::default());

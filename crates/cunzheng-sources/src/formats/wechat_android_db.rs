@@ -224,10 +224,7 @@ impl Source for WechatAndroidDb {
         if !wc::is_plain_sqlite(&input.head) {
             return Err(SourceError::Encrypted(ENCRYPTED_ADVICE.into()));
         }
-        let conn = wc::open_ro(&input.path).map_err(|e| SourceError::Format {
-            location: "file".into(),
-            message: format!("cannot open as SQLite: {e}"),
-        })?;
+        let conn = wc::open_input(input, sink)?;
         let cols = columns(&conn, "message").ok_or_else(|| SourceError::Format {
             location: "table message".into(),
             message: "no `message` table: not a WeChat Android EnMicroMsg.db".into(),
@@ -538,7 +535,7 @@ impl Source for WechatAndroidDb {
 
         // Deleted messages the page-level reader recovers from the same file: on the timeline,
         // flagged `recovered`, located by page and offset.
-        match cunzheng_sqlite::recover(&input.path, None, None) {
+        match super::common_sqlite::recover(input) {
             Err(e) => sink.warning(format!(
                 "wechat-android-db: deleted messages not recovered: {e}"
             )),

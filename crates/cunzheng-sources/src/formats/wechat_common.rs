@@ -47,6 +47,25 @@ pub(crate) fn open_ro(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// The database of `input` as the app saw it, its write-ahead log applied when one came with
+/// it (see [`super::common_sqlite::open_input`]); how it was read goes to `sink` as a warning.
+pub(crate) fn open_input(
+    input: &crate::source::Input,
+    sink: &mut dyn crate::source::Sink,
+) -> Result<super::common_sqlite::Db, crate::source::SourceError> {
+    let db = super::common_sqlite::open_input(input)?;
+    // Fails here, not later, when the file is not a database (or is encrypted).
+    db.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+        .map_err(|e| crate::source::SourceError::Format {
+            location: "file".into(),
+            message: format!("cannot open as SQLite: {e}"),
+        })?;
+    if let Some(n) = &db.note {
+        sink.warning(n.clone());
+    }
+    Ok(db)
+}
+
 /// The column names of `table`, or `None` when there is no such table.
 pub(crate) fn columns(conn: &Connection, table: &str) -> Option<Vec<String>> {
     let mut stmt = conn

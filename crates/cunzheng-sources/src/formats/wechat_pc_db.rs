@@ -204,10 +204,7 @@ impl Source for WechatPcDb {
         if !wc::is_plain_sqlite(&input.head) {
             return Err(SourceError::Encrypted(ENCRYPTED_ADVICE.into()));
         }
-        let conn = wc::open_ro(&input.path).map_err(|e| SourceError::Format {
-            location: "file".into(),
-            message: format!("cannot open as SQLite: {e}"),
-        })?;
+        let conn = wc::open_input(input, sink)?;
         let cols = columns(&conn, "MSG").ok_or_else(|| SourceError::Format {
             location: "table MSG".into(),
             message: "no `MSG` table: not a WeChat for Windows MSG database".into(),
@@ -593,7 +590,7 @@ impl Source for WechatPcDb {
             .prepare("SELECT UsrName FROM Name2ID WHERE rowid = ?1")
             .ok();
         for (rr, mut cells) in
-            common_sqlite::recovered_rows(&input.path, "MSG", &RECOVERED_COLS, sink, &tag)
+            common_sqlite::recovered_rows(input, "MSG", &RECOVERED_COLS, sink, &tag)
         {
             // StrTalker absent (newer 3.x): the talker is Name2ID's row TalkerId.
             if matches!(cells.get(7), Some(Cell::Null) | None)

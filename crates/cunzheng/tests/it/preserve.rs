@@ -233,22 +233,7 @@ fn preserving_parses_recognised_exports_into_sealed_message_files() {
     ]);
     assert_ok(&out);
     // The WeChat text export (and its copy inside the zip, stored once) is parsed once.
-    let record =
-        std::fs::read_to_string(case.join("data/acquisitions/0001.jsonl")).expect("record");
-    let derived: Vec<serde_json::Value> = record
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.get("derived").cloned())
-        .collect();
-    let wechat = derived
-        .iter()
-        .find(|d| {
-            d["summary"]["parser"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("wechat-export-txt")
-        })
-        .unwrap_or_else(|| panic!("no WeChat export parsed: {derived:#?}"));
+    let wechat = derived_by(&case, "wechat-export-txt");
     assert_eq!(wechat["summary"]["messages"], 9, "{wechat:#}");
     let rel = wechat["path"].as_str().expect("path");
     let manifest = std::fs::read_to_string(case.join("manifest-sha256.txt")).expect("manifest");
@@ -327,4 +312,81 @@ fn large_originals_are_copied_exactly() {
     }
     let (code, report) = verify_json(&env, &case);
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// A database and its write-ahead log preserved from one folder are two exhibits stored by
+/// hash; the parse reads them together (rows only in the log are messages) and names the log
+/// in what it records.
+#[test]
+fn a_database_is_parsed_with_its_write_ahead_log() {
+    let env = Env::new();
+    let phone = env.path("phone");
+    std::fs::create_dir_all(&phone).expect("mkdir");
+    let built = env.path("mmssms.db");
+    let c = rusqlite::Connection::open(&built).expect("create");
+    c.execute_batch(
+        "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT,
+            date INTEGER, type INTEGER, body TEXT, read INTEGER);
+         CREATE TABLE threads (_id INTEGER PRIMARY KEY, recipient_ids TEXT);
+         CREATE TABLE canonical_addresses (_id INTEGER PRIMARY KEY, address TEXT);
+         INSERT INTO canonical_addresses VALUES (1, '+8613800000001');
+         INSERT INTO threads VALUES (1, '1');
+         INSERT INTO sms VALUES (1, 1, '+8613800000001', 1700000000000, 1, '你好', 1);
+         PRAGMA journal_mode = WAL;
+         PRAGMA wal_autocheckpoint = 0;
+         INSERT INTO sms VALUES (2, 1, '+8613800000001', 1700000700000, 1,
+            '把验证码发给我，马上给你退款', 1);",
+    )
+    .expect("fill");
+    std::fs::copy(&built, phone.join("mmssms.db")).expect("copy db");
+    std::fs::copy(env.path("mmssms.db-wal"), phone.join("mmssms.db-wal")).expect("copy wal");
+    drop(c);
+    let wal_sha = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(
+            std::fs::read(phone.join("mmssms.db-wal")).expect("wal"),
+        ))
+    };
+
+    let case = env.path("case");
+    assert_ok(&env.run(&[
+        "preserve",
+        "--no-report",
+        phone.to_str().expect("utf8"),
+        "--out",
+        case.to_str().expect("utf8"),
+        "--tz",
+        "Asia/Shanghai",
+    ]));
+    let sms = derived_by(&case, "android-mmssms-db");
+    assert_eq!(sms["summary"]["messages"], 2, "{sms:#}");
+    let with = &sms["summary"]["with"][0];
+    assert_eq!(with["role"], "wal", "{sms:#}");
+    assert_eq!(with["sha256"], wal_sha.as_str());
+    let text =
+        std::fs::read_to_string(case.join(sms["path"].as_str().expect("path"))).expect("messages");
+    assert!(text.contains("把验证码发给我"), "{text}");
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+/// The `derived` record of the first acquisition whose parser tag starts with `parser`.
+fn derived_by(case: &std::path::Path, parser: &str) -> serde_json::Value {
+    let record =
+        std::fs::read_to_string(case.join("data/acquisitions/0001.jsonl")).expect("record");
+    let derived: Vec<serde_json::Value> = record
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("derived").cloned())
+        .collect();
+    derived
+        .iter()
+        .find(|d| {
+            d["summary"]["parser"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(parser)
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("nothing parsed by {parser}: {derived:#?}"))
 }
