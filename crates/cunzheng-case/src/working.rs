@@ -149,6 +149,11 @@ pub struct Made {
     pub rel: fn(&str, Option<&str>) -> String,
     /// Index of the earlier [`Made`] it was made from (`None`: from the exhibit itself).
     pub from: Option<usize>,
+    /// Indexes of earlier [`Made`] files also read to make it.
+    pub also_from: Vec<usize>,
+    /// The input named in its custody event when it was made from another exhibit than the
+    /// one it belongs to (a database's write-ahead log), e.g. `exhibit 8 sha256:…`.
+    pub input: Option<String>,
     /// The event's details (parameters; never secrets).
     pub details: serde_json::Value,
     /// Recorded with the derived file (e.g. the parse summary: parser and counts).
@@ -244,14 +249,24 @@ pub fn stage(layout: &Layout, actor: &Actor, ex: &Exhibit, made: Vec<Made>) -> R
         .iter()
         .zip(&records)
         .map(|(m, r)| {
-            let input = match m.from.and_then(|i| records.get(i)) {
-                Some(src) => format!("{} sha256:{}", src.path, src.sha256),
-                None => exhibit.clone(),
+            let named = |src: &DerivedRecord| format!("{} sha256:{}", src.path, src.sha256);
+            let first = match (&m.input, m.from.and_then(|i| records.get(i))) {
+                (Some(input), _) => input.clone(),
+                (None, Some(src)) => named(src),
+                (None, None) => exhibit.clone(),
             };
+            let inputs = std::iter::once(first)
+                .chain(
+                    m.also_from
+                        .iter()
+                        .filter_map(|&i| records.get(i))
+                        .map(named),
+                )
+                .collect();
             stage::event(
                 actor,
                 &m.action,
-                vec![input],
+                inputs,
                 vec![format!("{} sha256:{}", r.path, r.sha256)],
                 m.details.clone(),
             )

@@ -94,6 +94,11 @@ pub mod internal {
             }
         }
 
+        /// Decryption of arbitrary bytes as the write-ahead log of an encrypted database.
+        pub fn sqlite_cipher_wal(data: &[u8]) {
+            crate::cipher::fuzz_wal(data);
+        }
+
         /// Record decoding and carving of arbitrary bytes as one page.
         pub fn sqlite_record(data: &[u8]) {
             let _ = parse_header(data, 64);
@@ -169,6 +174,10 @@ mod fuzz_regressions {
             crate::internal::fuzzing::sqlite_cipher_page,
         );
         n += replay("sqlite_record", crate::internal::fuzzing::sqlite_record);
+        n += replay(
+            "sqlite_cipher_wal",
+            crate::internal::fuzzing::sqlite_cipher_wal,
+        );
         println!("replayed {n} inputs");
     }
 }

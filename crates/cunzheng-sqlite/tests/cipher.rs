@@ -271,11 +271,11 @@ fn found(r: &cunzheng_sqlite::Recovery, i: i64) -> Option<&cunzheng_sqlite::Reco
         .find(|row| row.table == "message" && row.values[2] == want.as_str())
 }
 
-#[test]
-fn encrypted_wal_frames_are_decrypted_and_carved() {
-    let src = tempfile::tempdir().unwrap();
-    let img = tempfile::tempdir().unwrap();
-    let c = Connection::open(src.path().join("msg.db")).unwrap();
+/// An encrypted database in WAL mode, connection left open: rows 1-100 reach the database
+/// file; rows 101-200 live only in WAL frames, and the deletion of every tenth of them is
+/// committed to the WAL too (no checkpoint).
+fn wal_database(dir: &Path) -> Connection {
+    let c = Connection::open(dir.join("msg.db")).unwrap();
     c.execute_batch(
         "PRAGMA cipher_log_level = NONE; PRAGMA key = 'wal secret';
          PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA secure_delete = OFF;
@@ -293,13 +293,19 @@ fn encrypted_wal_frames_are_decrypted_and_carved() {
         }
         c.execute_batch("COMMIT").unwrap();
     };
-    // Rows 1-100 reach the database file; rows 101-200 live only in WAL frames, and the
-    // deletion of every tenth of them is committed to the WAL too (no checkpoint).
     insert(1, 100);
     c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
     insert(101, 200);
     c.execute_batch("DELETE FROM message WHERE msgId > 100 AND msgId % 10 = 3")
         .unwrap();
+    c
+}
+
+#[test]
+fn encrypted_wal_frames_are_decrypted_and_carved() {
+    let src = tempfile::tempdir().unwrap();
+    let img = tempfile::tempdir().unwrap();
+    let c = wal_database(src.path());
     image(src.path(), img.path(), "msg.db", "-wal");
     drop(c);
     let db = img.path().join("msg.db");
@@ -380,4 +386,63 @@ fn encrypted_journal_records_are_decrypted_and_carved() {
     std::fs::remove_file(img.path().join("msg.plain")).unwrap();
     let r = recover_encrypted(&db, None, Some(&journal), &key, false);
     assert!((1..=120).all(|i| i % 10 != 7 || found(&r, i).is_none()));
+}
+
+/// The decrypted log of an encrypted database applies to the decrypted database: SQLite reads
+/// the rows only in the log, as the app did, and the deletions committed there.
+#[test]
+fn a_decrypted_wal_applies_to_the_decrypted_database() {
+    use cunzheng_sqlite::cipher::{PageCipher, decrypt_to, decrypt_wal_to};
+    let src = tempfile::tempdir().unwrap();
+    let img = tempfile::tempdir().unwrap();
+    let c = wal_database(src.path());
+    // A transaction never committed: its frames must stay out.
+    c.execute_batch("BEGIN; INSERT INTO message VALUES (999, 'x', 'uncommitted', 0);")
+        .unwrap();
+    image(src.path(), img.path(), "msg.db", "-wal");
+    let key = Key::Passphrase(b"wal secret".to_vec());
+    let (cipher, _) = PageCipher::open(&img.path().join("msg.db"), &key, None).unwrap();
+
+    let work = tempfile::tempdir().unwrap();
+    let plain = work.path().join("plain.db");
+    let mut w = std::io::BufWriter::new(std::fs::File::create_new(&plain).unwrap());
+    decrypt_to(&img.path().join("msg.db"), &cipher, &mut w, &plain).unwrap();
+    drop(w);
+    let plain_wal = work.path().join("plain.db-wal");
+    let mut w = std::io::BufWriter::new(std::fs::File::create_new(&plain_wal).unwrap());
+    let d = decrypt_wal_to(&img.path().join("msg.db-wal"), &cipher, &mut w, &plain_wal).unwrap();
+    drop(w);
+    drop(c);
+    assert!(d.bad_frames.is_empty(), "{d:?}");
+    assert!(d.valid_frames > 0 && d.valid_frames <= d.frames, "{d:?}");
+
+    let p = Connection::open(&plain).unwrap();
+    let n: i64 = p
+        .query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 190, "rows of the database file and of the committed log");
+    let text: String = p
+        .query_row("SELECT content FROM message WHERE msgId = 150", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(text, wal_text(150));
+    let uncommitted: i64 = p
+        .query_row("SELECT count(*) FROM message WHERE msgId = 999", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(uncommitted, 0);
+
+    // Without the rewritten checksums SQLite would have ignored every frame.
+    let bad = work.path().join("bad.db");
+    std::fs::copy(&plain, &bad).unwrap();
+    let mut raw = std::fs::read(&plain_wal).unwrap();
+    raw[32 + 16] ^= 0xff; // the first frame's checksum
+    std::fs::write(work.path().join("bad.db-wal"), raw).unwrap();
+    let b = Connection::open(&bad).unwrap();
+    let n: i64 = b
+        .query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 100, "a broken chain applies nothing");
 }

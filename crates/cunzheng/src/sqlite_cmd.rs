@@ -8,7 +8,7 @@ use cunzheng_case::derive::Deriver;
 use cunzheng_case::env::Actor;
 use cunzheng_case::working::{self, Made};
 use cunzheng_sqlite::cipher::{self, CipherParams, Key};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How to open an encrypted database.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -208,6 +208,29 @@ pub fn print_recovery(json: bool, inputs: cunzheng_sqlite::Inputs, db: &Path) ->
     Ok(crate::cli::EXIT_OK)
 }
 
+/// The exhibit preserved as `NAME-wal` beside exhibit `ex` (same folder or archive), if any.
+fn wal_exhibit(
+    layout: &cunzheng_case::layout::Layout,
+    ex: &working::Exhibit,
+) -> Result<Option<working::Exhibit>> {
+    let items: Vec<_> = cunzheng_case::analysis::inputs(layout)?
+        .items
+        .into_iter()
+        .map(|a| a.item)
+        .collect();
+    let pairs = cunzheng_case::derive::companions(&items, |_| PathBuf::new());
+    let Some(wal) = pairs
+        .get(&ex.item.number)
+        .and_then(|cs| cs.iter().find(|c| c.role == "wal"))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(working::find_exhibit(
+        layout,
+        &format!("#{}", wal.item),
+    )?))
+}
+
 /// `cunzheng decrypt CASE_DIR --item EXHIBIT`: the exhibit (checked against its recorded
 /// hash) is decrypted into a working copy in the staging area, the copy is parsed with the
 /// chat formats (live and recovered messages), and both are staged as derived files of the
@@ -257,6 +280,8 @@ pub fn decrypt_in_case(
         action: "decrypt".into(),
         rel: |own, _| format!("{}/{own}.db", working::WORKING_DIR),
         from: None,
+        also_from: Vec::new(),
+        input: None,
         details: serde_json::json!({
             "tool": format!("cunzheng {}", env!("CARGO_PKG_VERSION")),
             "what": "SQLCipher page-by-page decryption into a plain working copy; page N of the copy is page N of the exhibit, free pages and free space included; the exhibit was only read",
@@ -273,6 +298,77 @@ pub fn decrypt_in_case(
             "bad_pages": d.bad_pages.len(),
         }),
     }];
+    // The database's write-ahead log, preserved beside it, is decrypted too: beside the working
+    // copy, so that the parse reads the database as the app saw it.
+    let mut companions = Vec::new();
+    let mut wal_summary = None;
+    if let Some(wex) = wal_exhibit(layout, &ex)? {
+        let wal_label = format!(
+            "exhibit #{} ({})",
+            wex.item.number,
+            working::exhibit_name(&wex.item)
+        );
+        working::check_exhibit(&wex)
+            .with_context(|| format!("checking {wal_label} before decrypting it"))?;
+        let mut wal_copy = copy.clone().into_os_string();
+        wal_copy.push("-wal");
+        let wal_copy = PathBuf::from(wal_copy);
+        let decrypted = std::fs::File::create_new(&wal_copy)
+            .map_err(anyhow::Error::from)
+            .and_then(|f| {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                Ok(cipher::decrypt_wal_to(
+                    &wex.path, &cipher, &mut w, &wal_copy,
+                )?)
+            });
+        let dw = match decrypted {
+            Ok(dw) => dw,
+            Err(e) => {
+                let _ = std::fs::remove_file(&wal_copy);
+                let _ = std::fs::remove_file(&copy);
+                return Err(e.context(format!("decrypting {wal_label}")));
+            }
+        };
+        companions.push(cunzheng_case::derive::Companion {
+            role: "wal",
+            item: wex.item.number,
+            sha256: wex.item.digests.sha256.clone(),
+            path: wal_copy.clone(),
+        });
+        wal_summary = Some(serde_json::json!({
+            "exhibit": wex.item.number,
+            "frames": dw.frames,
+            "valid_frames": dw.valid_frames,
+            "bad_frames": dw.bad_frames,
+        }));
+        made.push(Made {
+            file: wal_copy,
+            action: "decrypt".into(),
+            rel: |own, _| format!("{}/{own}.db-wal", working::WORKING_DIR),
+            from: None,
+            also_from: Vec::new(),
+            input: Some(format!(
+                "exhibit {} sha256:{}",
+                wex.item.number, wex.item.digests.sha256
+            )),
+            details: serde_json::json!({
+                "tool": format!("cunzheng {}", env!("CARGO_PKG_VERSION")),
+                "what": "SQLCipher write-ahead log decrypted frame by frame for the working copy of the database; frame headers kept, the checksums of the frames SQLite would have read recomputed over the decrypted pages; the exhibit was only read",
+                "cipher": p,
+                "key": {"kind": flags.kind(), "fingerprint": cipher.key_fingerprint()},
+                "frames": dw.frames,
+                "valid_frames": dw.valid_frames,
+                "bad_frames": dw.bad_frames,
+                "trailing_bytes": dw.trailing_bytes,
+            }),
+            summary: serde_json::json!({
+                "working_copy": "decrypted write-ahead log",
+                "cipher": p.name,
+                "frames": dw.frames,
+                "valid_frames": dw.valid_frames,
+            }),
+        });
+    }
     let mut parse_summary = None;
     if !no_parse {
         let deriver = crate::deriver::MessageDeriver { opts };
@@ -280,7 +376,7 @@ pub fn decrypt_in_case(
         let file = std::fs::File::create_new(&msgs)
             .with_context(|| format!("writing {}", msgs.display()))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-        let summary = deriver.derive(&ex.item, &copy, &[], &mut w);
+        let summary = deriver.derive(&ex.item, &copy, &companions, &mut w);
         let flushed = std::io::Write::flush(&mut w);
         drop(w);
         match (summary, flushed) {
@@ -291,6 +387,8 @@ pub fn decrypt_in_case(
                     action: "parse".into(),
                     rel: |own, from| cunzheng_case::derive::messages_rel(from.unwrap_or(own)),
                     from: Some(0),
+                    also_from: (1..made.len()).collect(),
+                    input: None,
                     details: serde_json::json!({
                         "settings": deriver.settings(),
                         "results": [s.clone()],
@@ -319,6 +417,7 @@ pub fn decrypt_in_case(
             "pages": d.pages,
             "bad_pages": d.bad_pages,
             "files": staged.files,
+            "wal": wal_summary,
             "parse": parse_summary,
             "staged": staged.new,
         });

@@ -127,10 +127,20 @@ fn wechat_phone(env: &Env) -> std::path::PathBuf {
     let dir = env.path("phone");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let db = dir.join("EnMicroMsg.db");
-    let c = Connection::open(&db).expect("open");
+    let c = wechat_db(&db, "PRAGMA secure_delete = OFF;");
+    add_messages(&c, 50);
+    c.execute_batch("DELETE FROM message WHERE msgId IN (7, 21, 33)")
+        .expect("delete");
+    db
+}
+
+/// A WeChat-Android-shaped database at `path`, encrypted with SQLCipher 1 settings and the
+/// test key, after `pragmas`; no messages yet.
+fn wechat_db(path: &std::path::Path, pragmas: &str) -> Connection {
+    let c = Connection::open(path).expect("open");
     c.execute_batch(&format!(
         "PRAGMA cipher_log_level = NONE; PRAGMA key = '{}'; PRAGMA cipher_compatibility = 1;
-         PRAGMA secure_delete = OFF;
+         {pragmas}
          CREATE TABLE message(msgId INTEGER PRIMARY KEY, msgSvrId INTEGER, type INT, isSend INT,
            createTime INTEGER, talker TEXT, content TEXT, imgPath TEXT);
          CREATE TABLE rcontact(username TEXT PRIMARY KEY, alias TEXT, conRemark TEXT, nickname TEXT);
@@ -142,7 +152,12 @@ fn wechat_phone(env: &Env) -> std::path::PathBuf {
         key()
     ))
     .expect("create");
-    for i in 1..=50i64 {
+    c
+}
+
+/// Messages 1..=n from the scammer.
+fn add_messages(c: &Connection, n: i64) {
+    for i in 1..=n {
         c.execute(
             "INSERT INTO message(msgId, msgSvrId, type, isSend, createTime, talker, content)
              VALUES (?1, ?2, 1, 0, ?3, 'wxid_scammer', ?4)",
@@ -155,9 +170,41 @@ fn wechat_phone(env: &Env) -> std::path::PathBuf {
         )
         .expect("insert");
     }
-    c.execute_batch("DELETE FROM message WHERE msgId IN (7, 21, 33)")
-        .expect("delete");
-    db
+}
+
+/// `cunzheng preserve PHONE --out CASE --no-report`; exit 3 (preserved, something not read) is
+/// accepted: the encrypted database cannot be parsed before `decrypt`.
+fn preserve_phone(env: &Env, phone: &std::path::Path, case: &str) {
+    let out = env.run(&[
+        "preserve",
+        phone.to_str().expect("utf8"),
+        "--out",
+        case,
+        "--no-report",
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `cunzheng decrypt CASE --item EnMicroMsg.db` with the test phone's IMEI and UIN; its JSON.
+fn decrypt_wechat_json(env: &Env, case: &str) -> serde_json::Value {
+    let out = env.run(&[
+        "decrypt",
+        case,
+        "--item",
+        "EnMicroMsg.db",
+        "--wechat-imei",
+        IMEI,
+        "--wechat-uin",
+        UIN,
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 /// Every file under `dir`, for looking for secrets that must not be there.
@@ -185,18 +232,7 @@ fn decrypting_an_exhibit_stages_a_working_copy_and_recovered_messages_with_custo
     let original = std::fs::read(&db).expect("read");
     let case = env.path("case");
     let case_s = case.to_str().expect("utf8");
-    let out = env.run(&[
-        "preserve",
-        env.path("phone").to_str().expect("utf8"),
-        "--out",
-        case_s,
-        "--no-report",
-    ]);
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    preserve_phone(&env, &env.path("phone"), case_s);
     let batches = |case: &std::path::Path| {
         std::fs::read_dir(case.join(".cunzheng/staging"))
             .map(|d| {
@@ -223,20 +259,7 @@ fn decrypting_an_exhibit_stages_a_working_copy_and_recovered_messages_with_custo
     assert!(stderr.contains("does not open it"), "{stderr}");
     assert_eq!(batches(&case), 0);
 
-    let out = env.run(&[
-        "decrypt",
-        case_s,
-        "--item",
-        "EnMicroMsg.db",
-        "--wechat-imei",
-        IMEI,
-        "--wechat-uin",
-        UIN,
-        "--json",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = decrypt_wechat_json(&env, case_s);
     let orig_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&original));
     assert_eq!(v["exhibit"]["number"], 1);
     assert_eq!(v["exhibit"]["sha256"], orig_sha.as_str());
@@ -429,4 +452,61 @@ fn recover_reads_the_encrypted_wal_of_an_encrypted_database() {
             "row {i} not recovered from the WAL:\n{stdout}"
         );
     }
+}
+
+/// An encrypted `EnMicroMsg.db` in WAL mode imaged with its `-wal` (copies taken with the
+/// connection open): decrypting the database exhibit decrypts the log exhibit beside it too,
+/// and the parse reads the messages only in the log.
+#[test]
+fn decrypting_a_database_decrypts_its_write_ahead_log_too() {
+    use super::common::{assert_ok, verify_json};
+    let env = Env::new();
+    let phone = env.path("phone");
+    std::fs::create_dir_all(&phone).expect("mkdir");
+    let src = env.path("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let c = wechat_db(
+        &src.join("EnMicroMsg.db"),
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;",
+    );
+    // Everything so far into the database file; the messages only into the log.
+    c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("checkpoint");
+    add_messages(&c, 20);
+    for name in ["EnMicroMsg.db", "EnMicroMsg.db-wal"] {
+        std::fs::copy(src.join(name), phone.join(name)).expect("image");
+    }
+    drop(c);
+
+    let case = env.path("case");
+    let case_s = case.to_str().expect("utf8");
+    preserve_phone(&env, &phone, case_s);
+    let v = decrypt_wechat_json(&env, case_s);
+    assert_eq!(v["parse"]["messages"], 20, "all in the log: {v:#}");
+    assert_eq!(v["parse"]["with"][0]["role"], "wal", "{v:#}");
+    assert!(v["wal"]["valid_frames"].as_u64().unwrap_or(0) > 0, "{v:#}");
+    let files = v["files"].as_array().expect("files");
+    assert_eq!(files.len(), 3, "{v:#}");
+    let wal_path = files[1]["path"].as_str().expect("path");
+    assert!(
+        wal_path.starts_with("data/derived/working/") && wal_path.ends_with(".db-wal"),
+        "{wal_path}"
+    );
+    assert_ok(&env.run(&["seal", case_s]));
+    let (code, report) = verify_json(&env, &case);
+    assert_eq!(code, 0, "{report:#}");
+    // The parse event names both working copies.
+    let log = std::fs::read_to_string(case.join("cunzheng/custody.jsonl")).unwrap_or_default();
+    let parse = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["action"] == "parse" && e["inputs"].as_array().is_some_and(|i| i.len() == 2))
+        .unwrap_or_else(|| panic!("no parse event with two inputs: {log}"));
+    assert!(
+        parse["inputs"][1]
+            .as_str()
+            .unwrap_or("")
+            .contains(".db-wal"),
+        "{parse:#}"
+    );
 }
