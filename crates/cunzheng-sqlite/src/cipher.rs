@@ -17,6 +17,7 @@
 //! `mac = PBKDF2(enc, salt ⊕ 0x3a, 2)`, with the set's PRF.
 
 use crate::error::{Error, Result};
+use crate::read::pager::EvidenceFile;
 use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -493,136 +494,80 @@ pub struct DecryptedWal {
     pub trailing_bytes: u64,
 }
 
-/// Size of a WAL header and of a frame header.
-const WAL_HEADER: usize = 32;
-const FRAME_HEADER: usize = 24;
-
-/// SQLite's WAL checksum: 32-bit words, in the byte order the log's magic names, summed in
-/// pairs into `s`. `data` is a multiple of 8 bytes long.
-fn wal_checksum(big_endian: bool, data: &[u8], s: &mut (u32, u32)) {
-    for pair in data.chunks_exact(8) {
-        let word = |b: &[u8]| {
-            let a = [b[0], b[1], b[2], b[3]];
-            if big_endian {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        };
-        s.0 = s.0.wrapping_add(word(&pair[..4])).wrapping_add(s.1);
-        s.1 = s.1.wrapping_add(word(&pair[4..])).wrapping_add(s.0);
-    }
-}
-
 /// Decrypts the write-ahead log `wal` of an encrypted database into `w`, so that SQLite can
 /// apply it to the plain working copy of the database: every frame's page image decrypted
 /// (by its page number, like a database page), headers kept, and the frame checksums of the
-/// chain SQLite would have read (salts matching, original checksums holding) recomputed over
-/// the decrypted pages. Frames past the end of that chain keep their original checksums,
-/// which no longer match, so SQLite ignores them as it ignored the originals; the page-level
-/// recovery still reads them.
+/// chain SQLite would have read ([`crate::read::wal::WalFrame::chain_ok`]) recomputed over the
+/// decrypted pages. Frames past the end of that chain keep their original checksums, which no
+/// longer match, so SQLite ignores them as it ignored the originals; the page-level recovery
+/// still reads them.
 pub fn decrypt_wal_to(
     wal: &Path,
     cipher: &PageCipher,
     w: &mut dyn Write,
     out: &Path,
 ) -> Result<DecryptedWal> {
-    let f = File::open(wal).map_err(|source| Error::Io {
-        path: wal.to_owned(),
-        source,
-    })?;
-    let len = f
-        .metadata()
-        .map_err(|source| Error::Io {
-            path: wal.to_owned(),
-            source,
-        })?
-        .len();
-    decrypt_wal_stream(f, len, wal, cipher, w, out)
+    decrypt_wal_file(&EvidenceFile::open(wal)?, cipher, w, out)
 }
 
-/// [`decrypt_wal_to`] over a reader of `len` bytes (named `wal` in errors).
-fn decrypt_wal_stream<R: Read>(
-    mut f: R,
-    len: u64,
-    wal: &Path,
+/// [`decrypt_wal_to`] over an opened log.
+fn decrypt_wal_file(
+    wal: &EvidenceFile,
     cipher: &PageCipher,
     w: &mut dyn Write,
     out: &Path,
 ) -> Result<DecryptedWal> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { path, source }
+    use crate::format::wal::{FRAME_HEADER_SIZE, HEADER_SIZE};
+    use crate::read::wal::{checksum, scan};
+    let write = |w: &mut dyn Write, b: &[u8]| {
+        w.write_all(b).map_err(|source| Error::Io {
+            path: out.to_owned(),
+            source,
+        })
     };
-    let malformed = |detail: String| Error::BadWal {
-        detail: format!("{}: {detail}", wal.display()),
-    };
-    let mut header = [0u8; WAL_HEADER];
-    f.read_exact(&mut header)
-        .map_err(|_| malformed("shorter than a WAL header".into()))?;
-    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-    let magic = be(&header[0..4]);
-    if magic & !1 != 0x377f_0682 {
-        return Err(malformed(format!(
-            "not a write-ahead log (magic {magic:#010x})"
-        )));
-    }
-    let big_endian = magic & 1 == 1;
-    let page_size = be(&header[8..12]) as usize;
     let ps = cipher.params.page_size;
-    if page_size != ps {
-        return Err(malformed(format!(
-            "log page size {page_size} differs from the database's {ps}"
-        )));
-    }
-    let salts = [header[16..20].to_vec(), header[20..24].to_vec()];
-    let mut orig = (0u32, 0u32);
-    wal_checksum(big_endian, &header[..24], &mut orig);
-    let mut chain = orig == (be(&header[24..28]), be(&header[28..32]));
-    let mut new = orig;
-    w.write_all(&header).map_err(io(out))?;
-
-    let frame_len = (FRAME_HEADER + ps) as u64;
-    let frames = (len - WAL_HEADER as u64) / frame_len;
-    let mut frame = vec![0u8; FRAME_HEADER + ps];
-    let mut plain = vec![0u8; ps];
+    let scanned = scan(wal, u32::try_from(ps).unwrap_or(u32::MAX))?;
+    let big_endian = scanned.header.big_endian;
+    let mut header = [0u8; HEADER_SIZE];
+    wal.read_at(0, &mut header)?;
+    write(w, &header)?;
+    let mut sums = checksum(&header[..24], big_endian, (0, 0));
     let mut done = DecryptedWal {
-        frames,
+        frames: scanned.frames.len() as u64,
         valid_frames: 0,
         bad_frames: Vec::new(),
-        trailing_bytes: (len - WAL_HEADER as u64) % frame_len,
+        trailing_bytes: 0,
     };
-    for index in 1..=frames {
-        f.read_exact(&mut frame).map_err(io(wal))?;
-        let (head, page) = frame.split_at_mut(FRAME_HEADER);
-        let pgno = be(&head[0..4]);
-        if chain {
-            wal_checksum(big_endian, &head[..8], &mut orig);
-            wal_checksum(big_endian, page, &mut orig);
-            chain = head[8..12] == salts[0][..]
-                && head[12..16] == salts[1][..]
-                && orig == (be(&head[16..20]), be(&head[20..24]));
-        }
-        if cipher.decrypt(pgno, page, &mut plain).is_err() {
+    let mut intact = true;
+    let mut frame = vec![0u8; FRAME_HEADER_SIZE + ps];
+    let mut plain = vec![0u8; ps];
+    for f in &scanned.frames {
+        wal.read_at(f.data_offset - FRAME_HEADER_SIZE as u64, &mut frame)?;
+        let (head, page) = frame.split_at_mut(FRAME_HEADER_SIZE);
+        let decrypted = cipher.decrypt(f.page, page, &mut plain).is_ok();
+        if !decrypted {
             plain.fill(0);
-            done.bad_frames.push(index);
-            chain = false;
+            done.bad_frames.push(u64::from(f.index));
         }
-        if chain {
-            wal_checksum(big_endian, &head[..8], &mut new);
-            wal_checksum(big_endian, &plain, &mut new);
+        intact &= f.chain_ok && decrypted;
+        if intact {
+            sums = checksum(&plain, big_endian, checksum(&head[..8], big_endian, sums));
             // Stored big-endian whatever the order the sums were computed in.
-            head[16..20].copy_from_slice(&new.0.to_be_bytes());
-            head[20..24].copy_from_slice(&new.1.to_be_bytes());
+            head[16..20].copy_from_slice(&sums.0.to_be_bytes());
+            head[20..24].copy_from_slice(&sums.1.to_be_bytes());
             done.valid_frames += 1;
         }
-        w.write_all(head).map_err(io(out))?;
-        w.write_all(&plain).map_err(io(out))?;
+        write(w, head)?;
+        write(w, &plain)?;
     }
-    let mut rest = Vec::new();
-    f.read_to_end(&mut rest).map_err(io(wal))?;
-    w.write_all(&rest).map_err(io(out))?;
-    w.flush().map_err(io(out))?;
+    let whole = HEADER_SIZE as u64 + done.frames * (FRAME_HEADER_SIZE + ps) as u64;
+    let mut rest = vec![0u8; usize::try_from(wal.len().saturating_sub(whole)).unwrap_or(0)];
+    done.trailing_bytes = wal.read_at(whole, &mut rest)? as u64;
+    write(w, &rest[..done.trailing_bytes as usize])?;
+    w.flush().map_err(|source| Error::Io {
+        path: out.to_owned(),
+        source,
+    })?;
     Ok(done)
 }
 
@@ -638,14 +583,7 @@ pub fn fuzz_wal(data: &[u8]) {
                 mac: [9u8; 32],
             },
         };
-        let name = Path::new("fuzz.db-wal");
-        let _ = decrypt_wal_stream(
-            data,
-            data.len() as u64,
-            name,
-            &cipher,
-            &mut std::io::sink(),
-            name,
-        );
+        let wal = EvidenceFile::from_bytes(data.to_vec(), "fuzz.db-wal");
+        let _ = decrypt_wal_file(&wal, &cipher, &mut std::io::sink(), Path::new("-"));
     }
 }

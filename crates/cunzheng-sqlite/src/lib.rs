@@ -161,23 +161,19 @@ pub mod internal {
 
 #[cfg(test)]
 mod fuzz_regressions {
-    #![allow(clippy::unwrap_used)]
-
-    use cunzheng_testkit::replay_fuzz_regressions as replay;
-
     #[test]
     fn fuzz_regressions_replay() {
-        let mut n = 0;
-        n += replay("sqlite_pages", crate::internal::fuzzing::sqlite_pages);
-        n += replay(
-            "sqlite_cipher_page",
-            crate::internal::fuzzing::sqlite_cipher_page,
-        );
-        n += replay("sqlite_record", crate::internal::fuzzing::sqlite_record);
-        n += replay(
-            "sqlite_cipher_wal",
-            crate::internal::fuzzing::sqlite_cipher_wal,
-        );
-        println!("replayed {n} inputs");
+        cunzheng_testkit::replay_all(&[
+            ("sqlite_pages", crate::internal::fuzzing::sqlite_pages),
+            (
+                "sqlite_cipher_page",
+                crate::internal::fuzzing::sqlite_cipher_page,
+            ),
+            ("sqlite_record", crate::internal::fuzzing::sqlite_record),
+            (
+                "sqlite_cipher_wal",
+                crate::internal::fuzzing::sqlite_cipher_wal,
+            ),
+        ]);
     }
 }

@@ -71,7 +71,8 @@ impl Wal {
     }
 }
 
-fn checksum(data: &[u8], big_endian: bool, mut s: (u32, u32)) -> (u32, u32) {
+/// SQLite's WAL checksum of `data` (a multiple of 8 bytes) continued from `s`.
+pub(crate) fn checksum(data: &[u8], big_endian: bool, mut s: (u32, u32)) -> (u32, u32) {
     for c in data.chunks_exact(8) {
         let w = |b: &[u8]| {
             let a = [b[0], b[1], b[2], b[3]];
