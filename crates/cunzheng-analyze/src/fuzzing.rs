@@ -30,14 +30,8 @@ pub fn extract(data: &[u8]) {
 
 #[cfg(test)]
 mod regressions {
-    #![allow(clippy::unwrap_used)]
-
-    use cunzheng_testkit::replay_fuzz_regressions as replay;
-
     #[test]
     fn fuzz_regressions_replay() {
-        let mut n = 0;
-        n += replay("entities", super::extract);
-        println!("replayed {n} inputs");
+        cunzheng_testkit::replay_all(&[("entities", super::extract)]);
     }
 }

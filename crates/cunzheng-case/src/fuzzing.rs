@@ -40,15 +40,11 @@ pub fn zip_ingest(data: &[u8]) {
 
 #[cfg(test)]
 mod regressions {
-    #![allow(clippy::unwrap_used)]
-
-    use cunzheng_testkit::replay_fuzz_regressions as replay;
-
     #[test]
     fn fuzz_regressions_replay() {
-        let mut n = 0;
-        n += replay("acquisition_record", super::acquisition_record);
-        n += replay("zip_ingest", super::zip_ingest);
-        println!("replayed {n} inputs");
+        cunzheng_testkit::replay_all(&[
+            ("acquisition_record", super::acquisition_record),
+            ("zip_ingest", super::zip_ingest),
+        ]);
     }
 }

@@ -29,3 +29,17 @@ pub fn replay_fuzz_regressions(target: &str, f: impl Fn(&[u8])) -> usize {
     }
     paths.len()
 }
+
+/// A fuzz target's name and its entry point.
+pub type Target<'a> = (&'a str, fn(&[u8]));
+
+/// [`replay_fuzz_regressions`] for each `(target, entry point)`; prints and returns how many
+/// inputs were replayed in all.
+pub fn replay_all(targets: &[Target<'_>]) -> usize {
+    let n = targets
+        .iter()
+        .map(|(target, f)| replay_fuzz_regressions(target, f))
+        .sum();
+    println!("replayed {n} inputs");
+    n
+}

@@ -101,14 +101,8 @@ mod tests {
 
 #[cfg(test)]
 mod regressions {
-    #![allow(clippy::unwrap_used)]
-
-    use cunzheng_testkit::replay_fuzz_regressions as replay;
-
     #[test]
     fn fuzz_regressions_replay() {
-        let mut n = 0;
-        n += replay("checkpoint_note", super::checkpoint_note);
-        println!("replayed {n} inputs");
+        cunzheng_testkit::replay_all(&[("checkpoint_note", super::checkpoint_note)]);
     }
 }
