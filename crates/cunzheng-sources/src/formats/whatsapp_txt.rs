@@ -2610,6 +2610,14 @@ mod tests {
     };
 
     /// Everything a parse yields, as text.
+    /// Index of the first line where `a` and `b` differ (0 when one is a prefix of the other).
+    fn first_difference(a: &str, b: &str) -> usize {
+        a.lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0)
+    }
+
     fn everything(r: &Result<(), SourceError>, c: &Collect) -> String {
         format!(
             "{r:?}\n{}",
@@ -2682,11 +2690,7 @@ mod tests {
             let r = parse_split(&WhatsappTxt, input, opts, &mut c, split);
             let got = everything(&r, &c);
             if got != want {
-                let at = want
-                    .lines()
-                    .zip(got.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
+                let at = first_difference(&want, &got);
                 panic!(
                     "{}: in chunks ({split:?}) differs at line {}:\nwhole:  {}\nchunks: {}",
                     input.name,
@@ -2745,11 +2749,7 @@ mod tests {
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         if want != got {
-            let at = want
-                .lines()
-                .zip(got.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
+            let at = first_difference(&want, &got);
             panic!(
                 "{} differs from the parse at line {}:\nexpected: {}\ngot:      {}\n\
                  (CUNZHENG_UPDATE_GOLDEN=1 rewrites it)",
